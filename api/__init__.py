@@ -1,0 +1,1 @@
+"""The API: live status (later uptime, incidents, criteria) for leaders, technicians, auditors."""

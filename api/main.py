@@ -1,0 +1,34 @@
+"""The application factory: one place that builds the FastAPI app from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.influx import InfluxQL
+from api.routes import areas, health
+from api.settings import ApiSettings
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        password = settings.influx_password.get_secret_value() if settings.influx_password else None
+        app.state.influx = InfluxQL(
+            settings.influx_url, settings.influx_database, settings.influx_username, password
+        )
+        yield
+        app.state.influx.close()
+
+    app = FastAPI(
+        title="smartarea API",
+        summary="Giám sát hạ tầng số khu dân cư thông minh — smart residential area monitoring",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(areas.router)
+    return app

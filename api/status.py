@@ -1,0 +1,123 @@
+"""Live status of an area: each device's latest result, ``unknown`` when nobody saw it lately.
+
+``unknown`` means "not observed" (agent silent, data too old): it is never counted as down or up.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.influx import InfluxQL, identifier, literal
+from contract.models import DeviceKind
+
+State = Literal["up", "degraded", "down", "unknown"]
+_CORE_FIELDS = {
+    "time",
+    "agent",
+    "area",
+    "device",
+    "status",
+    "status_code",
+    "reason",
+    "detail",
+    "duration_ms",
+}
+
+
+class DeviceStatus(BaseModel):
+    device_id: str
+    kind: DeviceKind
+    agent_id: str
+    state: State = Field(description="the reported status, or 'unknown' when the result is stale")
+    reason: str | None = None
+    detail: str | None = None
+    observed_at: datetime
+    age_s: float
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentStatus(BaseModel):
+    agent_id: str
+    last_report_at: datetime
+    interval_s: float
+    seq: int
+    stale: bool
+
+
+class AreaStatus(BaseModel):
+    area_id: str
+    generated_at: datetime
+    counts: dict[State, int]
+    agents: list[AgentStatus]
+    devices: list[DeviceStatus]
+
+
+def _time(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def area_status(
+    influx: InfluxQL, area_id: str, lookback: timedelta, stale_after_intervals: float
+) -> AreaStatus | None:
+    """``None`` when nothing was heard from the area within ``lookback``."""
+    now = datetime.now(UTC)
+    # The only user input, area_id, is escaped by literal(); the rest are our own constants.
+    since = int(lookback.total_seconds())
+    where = f"{identifier('area')} = {literal(area_id)} AND time > now() - {since}s"
+    agents: dict[str, AgentStatus] = {}
+    for series in influx.query(
+        f'SELECT "seq", "interval_s" FROM "agent_report" WHERE {where} '  # noqa: S608
+        'GROUP BY "agent" ORDER BY time DESC LIMIT 1'
+    ):
+        row = series.rows[0]
+        at = _time(row["time"])
+        interval = float(row["interval_s"])
+        stale = (now - at).total_seconds() > interval * stale_after_intervals
+        agents[series.tags["agent"]] = AgentStatus(
+            agent_id=series.tags["agent"],
+            last_report_at=at,
+            interval_s=interval,
+            seq=int(row["seq"]),
+            stale=stale,
+        )
+    if not agents:
+        return None
+    measurements = ",".join(identifier(kind.value) for kind in DeviceKind)
+    devices = []
+    for series in influx.query(
+        f"SELECT * FROM {measurements} WHERE {where} "  # noqa: S608
+        'GROUP BY "device" ORDER BY time DESC LIMIT 1'
+    ):
+        row = series.rows[0]
+        at = _time(row["time"])
+        agent = agents.get(row["agent"])
+        interval = agent.interval_s if agent else 60.0
+        age = (now - at).total_seconds()
+        state: State = "unknown" if age > interval * stale_after_intervals else row["status"]
+        devices.append(
+            DeviceStatus(
+                device_id=series.tags["device"],
+                kind=DeviceKind(series.name),
+                agent_id=row["agent"],
+                state=state,
+                reason=row.get("reason"),
+                detail=row.get("detail"),
+                observed_at=at,
+                age_s=round(age, 3),
+                metrics={k: v for k, v in row.items() if k not in _CORE_FIELDS and v is not None},
+            )
+        )
+    devices.sort(key=lambda d: (d.kind.value, d.device_id))
+    counts: dict[State, int] = {"up": 0, "degraded": 0, "down": 0, "unknown": 0}
+    for device in devices:
+        counts[device.state] += 1
+    return AreaStatus(
+        area_id=area_id,
+        generated_at=now,
+        counts=counts,
+        agents=sorted(agents.values(), key=lambda a: a.agent_id),
+        devices=devices,
+    )

@@ -1,0 +1,165 @@
+"""Versioned payload models of the wire contract (JSON over MQTT).
+
+A report is one probe cycle of one agent: a result for *every* configured device, a failed probe
+being a result (status, reason, timings), never a missing entry. The ``schema`` field names the
+version; a receiver refuses versions it does not know rather than guessing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from contract.topics import SLUG_MAX, SLUG_PATTERN
+
+REPORT_SCHEMA = "smartarea.report/1"
+PRESENCE_SCHEMA = "smartarea.presence/1"
+
+MAX_DEVICES = 500
+MAX_METRICS = 64
+RESERVED_FIELDS = frozenset({"status", "status_code", "reason", "detail", "duration_ms"})
+
+
+class DeviceKind(StrEnum):
+    """What a device is, so criteria can count them (one InfluxDB measurement per kind)."""
+
+    CAMERA = "camera"
+    UPLINK = "uplink"  # the fibre line of the cultural house
+    WIFI = "wifi"  # the free Wi-Fi access point
+    SPEAKER = "speaker"  # IP loudspeaker (loa truyền thanh)
+    PC = "pc"  # the cultural-house computer itself
+
+
+class Status(StrEnum):
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+    @property
+    def code(self) -> int:
+        """A number for dashboards and aggregates: up 2, degraded 1, down 0."""
+        return {Status.UP: 2, Status.DEGRADED: 1, Status.DOWN: 0}[self]
+
+
+class PresenceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+def _nfc_label(value: str) -> str:
+    """Device ids are labels people type (Vietnamese welcome): NFC, printable, no control chars."""
+    value = unicodedata.normalize("NFC", value)
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        raise ValueError("must not contain control characters (newlines, tabs, NUL…)")
+    if value != value.strip():
+        raise ValueError("must not start or end with white space")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Slug = Annotated[
+    str,
+    Field(pattern=SLUG_PATTERN, max_length=SLUG_MAX, description="stable id: a-z, 0-9, hyphens"),
+]
+Label = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_nfc_label)]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+MetricValue = StrictBool | StrictInt | FiniteFloat | Annotated[str, Field(max_length=200)]
+MetricName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+
+class DeviceResult(_Wire):
+    """The outcome of probing one device once."""
+
+    device_id: Label = Field(description="the device's id within its area, e.g. 'cam-01'")
+    kind: DeviceKind
+    status: Status
+    reason: ReasonCode | None = Field(
+        default=None, description="why it is not up, as a code: 'timeout', 'refused', 'http_503'…"
+    )
+    detail: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description="a short human explanation; never contains credentials"
+    )
+    duration_ms: FiniteFloat = Field(ge=0, description="wall time the probe took")
+    metrics: dict[MetricName, MetricValue] = Field(
+        default_factory=dict, description="measured values (units in the name: rtt_ms, width_px)"
+    )
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_fit(cls, value: dict[str, object]) -> dict[str, object]:
+        if len(value) > MAX_METRICS:
+            raise ValueError(f"at most {MAX_METRICS} metrics per result")
+        clash = RESERVED_FIELDS.intersection(value)
+        if clash:
+            raise ValueError(f"metric names {sorted(clash)} are reserved")
+        return value
+
+    @model_validator(mode="after")
+    def _down_has_reason(self) -> DeviceResult:
+        if self.status is not Status.UP and self.reason is None:
+            raise ValueError("a result that is not 'up' must give a reason")
+        return self
+
+
+class Report(_Wire):
+    """One probe cycle of one agent."""
+
+    schema_: Literal["smartarea.report/1"] = Field(default="smartarea.report/1", alias="schema")
+    area_id: Slug
+    agent_id: Slug
+    seq: StrictInt = Field(ge=0, description="per-agent sequence number, monotonic across restarts")
+    observed_at: UtcTime = Field(description="when the cycle started (the agent's clock, UTC)")
+    interval_s: FiniteFloat = Field(gt=0, le=86_400, description="the probe interval in seconds")
+    results: list[DeviceResult] = Field(max_length=MAX_DEVICES)
+    agent_metrics: dict[MetricName, StrictInt | FiniteFloat] = Field(
+        default_factory=dict, description="the agent's own health: probe time, queue depth…"
+    )
+
+    @field_validator("results")
+    @classmethod
+    def _unique_devices(cls, value: list[DeviceResult]) -> list[DeviceResult]:
+        seen: set[str] = set()
+        for result in value:
+            if result.device_id in seen:
+                raise ValueError(f"device {result.device_id!r} appears twice")
+            seen.add(result.device_id)
+        return value
+
+
+class Presence(_Wire):
+    """Retained on the status topic: ``online`` at every (re)connect, ``offline`` by MQTT Will."""
+
+    schema_: Literal["smartarea.presence/1"] = Field(default="smartarea.presence/1", alias="schema")
+    area_id: Slug
+    agent_id: Slug
+    state: PresenceState
+    at: UtcTime | None = Field(
+        default=None, description="when the agent said it; absent in the Will (the broker sends it)"
+    )
+    version: Annotated[str, Field(max_length=40)] | None = None

@@ -1,0 +1,101 @@
+"""The server side started for real: Mosquitto, InfluxDB, ingest and the API, as child processes.
+
+Used by the end-to-end tests and by ``make run`` (``python -m devstack``), so both use the
+start-up path of production: ``python -m ingest`` and ``python -m api`` with SMARTAREA_* settings.
+"""
+
+from __future__ import annotations
+
+import secrets
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.processes import Child, child_env, free_port, port_open, python_module
+from devstack.servers import InfluxDB, Mosquitto
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback URL we built
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    api_port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
+    api_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    mosquitto: Mosquitto = field(init=False)
+    influxdb: InfluxDB = field(init=False)
+    ingest: Child | None = None
+    api: Child | None = None
+
+    def __post_init__(self) -> None:
+        self.mosquitto = Mosquitto(self.workdir / "mosquitto")
+        self.influxdb = InfluxDB(self.workdir / "influxdb")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def env(self) -> dict[str, str]:
+        return child_env(
+            {
+                "SMARTAREA_MQTT_HOST": "127.0.0.1",
+                "SMARTAREA_MQTT_PORT": str(self.mosquitto.port),
+                "SMARTAREA_INFLUX_URL": self.influxdb.url,
+                "SMARTAREA_INFLUX_DATABASE": self.influxdb.database,
+                "SMARTAREA_API_TOKEN": self.api_token,
+                "SMARTAREA_API_PORT": str(self.api_port),
+                "SMARTAREA_METRICS_PORT": str(self.metrics_port),
+                "SMARTAREA_DEAD_LETTER_FILE": str(self.workdir / "ingest" / "dead-letters.jsonl"),
+            }
+        )
+
+    def start_ingest(self) -> Child:
+        self.ingest = Child(
+            "ingest", python_module("ingest"), self.workdir / "ingest.log", env=self.env()
+        )
+        self.ingest.start()
+        self.ingest.wait_ready(lambda: _http_ok(self.metrics_url), timeout=30)
+        return self.ingest
+
+    def start_api(self) -> Child:
+        self.api = Child("api", python_module("api"), self.workdir / "api.log", env=self.env())
+        self.api.start()
+        self.api.wait_ready(
+            lambda: port_open(self.api_port) and _http_ok(f"{self.api_url}/healthz"), timeout=30
+        )
+        return self.api
+
+    def start(self) -> Stack:
+        self.mosquitto.start()
+        self.influxdb.start()
+        self.start_ingest()
+        self.start_api()
+        return self
+
+    def stop(self) -> None:
+        for child in (self.api, self.ingest):
+            if child is not None:
+                child.stop()
+        self.influxdb.stop()
+        self.mosquitto.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,88 @@
+"""The agent's TOML configuration, validated at start: an error names the field and stops."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from contract.models import Slug
+from edge.probes import DeviceConfig
+from edge.probes.base import Credentials
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which field and how to fix it."""
+
+
+class BrokerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(description="MQTT broker host name or address")
+    port: int = Field(default=8883, ge=1, le=65535, description="MQTT port (8883 for TLS)")
+    tls: bool = Field(default=True, description="use TLS; turn off only on a trusted loopback/LAN")
+    ca_file: Path | None = Field(
+        default=None, description="CA certificate that signed the broker's"
+    )
+    auth: Credentials | None = Field(default=None, description="the agent's broker credentials")
+    keepalive_s: int = Field(default=30, ge=5, le=600, description="MQTT keep-alive")
+    publish_timeout_s: float = Field(default=10.0, gt=0, description="wait for the broker's ack")
+
+
+class AgentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area_id: Slug = Field(description="stable id of the residential area, e.g. 'son-vi-khu-6'")
+    agent_id: Slug = Field(description="stable id of this agent within the area, e.g. 'nvh'")
+    interval_s: float = Field(default=60.0, ge=1, le=3600, description="seconds between cycles")
+    state_dir: Path = Field(
+        default=Path("state"),
+        description="where the agent keeps its sequence number (relative to the config file)",
+    )
+    broker: BrokerConfig
+    devices: list[DeviceConfig] = Field(min_length=1, max_length=500)
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_ids(cls, devices: list[DeviceConfig]) -> list[DeviceConfig]:
+        seen: set[str] = set()
+        for device in devices:
+            if device.id in seen:
+                raise ValueError(f"device id {device.id!r} is used twice")
+            seen.add(device.id)
+        return devices
+
+    @model_validator(mode="after")
+    def _probes_fit_the_interval(self) -> AgentConfig:
+        slowest = max(device.timeout_s for device in self.devices)
+        if slowest * 2 > self.interval_s:
+            raise ValueError(
+                f"interval_s ({self.interval_s:g}) must be at least twice the largest device "
+                f"timeout_s ({slowest:g}) so a cycle ends before the next one starts"
+            )
+        return self
+
+
+def describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load(path: Path) -> AgentConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = AgentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration:\n{describe(exc)}") from None
+    if not config.state_dir.is_absolute():
+        config = config.model_copy(update={"state_dir": path.parent / config.state_dir})
+    return config

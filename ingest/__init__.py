@@ -1,0 +1,1 @@
+"""Ingest: MQTT reports → validation → InfluxDB, acknowledging a message only after its write."""

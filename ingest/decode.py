@@ -1,0 +1,98 @@
+"""Turn one MQTT message into a validated report or presence, or a rejection with a reason.
+
+Every way a message can be wrong has its own reason code, so dead letters and counters say exactly
+what went wrong. Nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from contract import topics
+from contract.models import PRESENCE_SCHEMA, REPORT_SCHEMA, Presence, Report
+
+
+class Reason(StrEnum):
+    TOO_LARGE = "payload_too_large"
+    BAD_TOPIC = "bad_topic"
+    BAD_JSON = "bad_json"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    INVALID = "invalid_payload"
+    TOPIC_MISMATCH = "topic_mismatch"
+    FUTURE = "time_in_future"
+    TOO_OLD = "time_too_old"
+    UNWRITABLE = "unwritable_value"
+    DB_REJECTED = "db_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_payload_bytes: int = 256 * 1024
+    max_future: timedelta = timedelta(minutes=5)
+    max_past: timedelta = timedelta(days=30)
+
+
+_SCHEMAS: dict[topics.Channel, tuple[str, type[Report] | type[Presence]]] = {
+    topics.Channel.REPORT: (REPORT_SCHEMA, Report),
+    topics.Channel.STATUS: (PRESENCE_SCHEMA, Presence),
+}
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"])
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {err['msg']}{more}"[:300]
+
+
+def decode(
+    topic: str, payload: bytes, received_at: datetime, limits: Limits
+) -> Report | Presence | Rejection:
+    if len(payload) > limits.max_payload_bytes:
+        return Rejection(Reason.TOO_LARGE, f"{len(payload)} bytes > {limits.max_payload_bytes}")
+    try:
+        parts = topics.parse(topic)
+    except ValueError as exc:
+        return Rejection(Reason.BAD_TOPIC, str(exc))
+    if parts.channel not in _SCHEMAS:
+        return Rejection(Reason.BAD_TOPIC, f"ingest does not accept the {parts.channel} channel")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Rejection(Reason.BAD_JSON, str(exc)[:200])
+    expected_schema, model = _SCHEMAS[parts.channel]
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema != expected_schema:
+        return Rejection(
+            Reason.UNKNOWN_SCHEMA, f"schema {str(schema)[:60]!r}, expected {expected_schema!r}"
+        )
+    try:
+        message = model.model_validate_json(payload)
+    except ValidationError as exc:
+        return Rejection(Reason.INVALID, _first_error(exc))
+    if (message.area_id, message.agent_id) != (parts.area_id, parts.agent_id):
+        return Rejection(
+            Reason.TOPIC_MISMATCH,
+            f"payload speaks for {message.area_id}/{message.agent_id} on the topic of "
+            f"{parts.area_id}/{parts.agent_id}",
+        )
+    moment = message.observed_at if isinstance(message, Report) else message.at
+    if moment is not None:
+        if moment - received_at > limits.max_future:
+            return Rejection(
+                Reason.FUTURE, f"time {moment.isoformat()} is ahead of the server clock"
+            )
+        if received_at - moment > limits.max_past:
+            return Rejection(Reason.TOO_OLD, f"time {moment.isoformat()} is older than the limit")
+    return message

@@ -1,0 +1,65 @@
+"""The InfluxDB schema: how reports and presence become points (documented in docs/influxdb.md).
+
+- one measurement per device kind (``camera``, ``uplink``, …), tags ``area``, ``agent``, ``device``;
+  fields ``status`` (up/degraded/down), ``status_code`` (2/1/0), ``reason``, ``detail``,
+  ``duration_ms`` and every metric (numbers as floats so a field never changes type);
+- ``agent_report``: one point per report (sequence number, interval, device count, ``lag_s`` =
+  received − observed (network delay, replayed backlog and clock skew together) and
+  the agent's own metrics);
+- ``agent_presence``: online/offline changes.
+All carry the agent's observation time, so a replayed report rewrites the same points.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contract.models import Presence, Report
+from ingest.lineprotocol import FieldValue, line, timestamp_ns
+
+
+def _number(value: bool | int | float | str) -> FieldValue:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def report_lines(report: Report, received_at: datetime) -> list[str]:
+    when = timestamp_ns(report.observed_at)
+    lines = []
+    for result in report.results:
+        fields: dict[str, FieldValue] = {
+            "status": result.status.value,
+            "status_code": result.status.code,
+            "duration_ms": result.duration_ms,
+        }
+        if result.reason is not None:
+            fields["reason"] = result.reason
+        if result.detail is not None:
+            fields["detail"] = result.detail
+        fields.update((name, _number(value)) for name, value in result.metrics.items())
+        tags = {"area": report.area_id, "agent": report.agent_id, "device": result.device_id}
+        lines.append(line(result.kind.value, tags, fields, when))
+    summary: dict[str, FieldValue] = {
+        "seq": report.seq,
+        "interval_s": report.interval_s,
+        "devices": len(report.results),
+        "lag_s": round((received_at - report.observed_at).total_seconds(), 6),
+    }
+    summary.update(
+        (name, _number(value))
+        for name, value in report.agent_metrics.items()
+        if name not in summary
+    )
+    lines.append(
+        line("agent_report", {"area": report.area_id, "agent": report.agent_id}, summary, when)
+    )
+    return lines
+
+
+def presence_lines(presence: Presence, received_at: datetime) -> list[str]:
+    when = timestamp_ns(presence.at or received_at)
+    fields: dict[str, FieldValue] = {"state": presence.state.value, "by_will": presence.at is None}
+    return [
+        line("agent_presence", {"area": presence.area_id, "agent": presence.agent_id}, fields, when)
+    ]
