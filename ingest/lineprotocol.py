@@ -2,7 +2,8 @@
 
 Values that line protocol cannot carry faithfully are refused with ``UnwritableValue`` instead
 of being stored mangled: NaN and infinities, control characters in names and tags, a tag value
-that ends in a backslash (it would escape the separator after it), empty keys and tag values.
+that ends in a backslash (``Point`` appends a space to it), a measurement starting with ``#``
+(a comment to InfluxDB), empty keys and tag values.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _field(value: FieldValue, key: str) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise UnwritableValue(f"field {key!r} is {value} (NaN and infinities cannot be stored)")
-        return repr(value)
+        text = str(value)
+        return text[:-2] if text.endswith(".0") else text  # whole numbers stay floats without ".0"
     return '"' + value.translate(_ESCAPE_STRING) + '"'
 
 
@@ -59,10 +61,12 @@ def line(
     fields: Mapping[str, FieldValue],
     time_ns: int,
 ) -> str:
-    """One point. Tags are sorted by key (InfluxDB's preferred order); empty tag values are dropped
-    by ``Point`` and refused here, since a dropped tag would silently merge series."""
+    """One point. Tags and fields are sorted by key, as ``Point`` does. ``Point`` drops empty tag
+    values; we refuse them, since a dropped tag would silently merge two series."""
     if not fields:
         raise UnwritableValue(f"point of {measurement!r} has no fields")
+    if measurement.startswith("#"):
+        raise UnwritableValue(f"measurement {measurement[:60]!r} starts with '#' (a comment)")
     parts = [_check_name(measurement, "measurement").translate(_ESCAPE_MEASUREMENT)]
     for key in sorted(tags):
         value = tags[key]
@@ -74,6 +78,6 @@ def line(
         )
     body = ",".join(
         f"{_check_name(key, 'field key').translate(_ESCAPE_KEY)}={_field(value, key)}"
-        for key, value in fields.items()
+        for key, value in sorted(fields.items())
     )
     return f"{''.join(parts)} {body} {time_ns}"

@@ -1,0 +1,188 @@
+"""The wire contract: topic builders and payload models."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from contract import topics
+from contract.models import DeviceResult, Presence, Report, Status
+
+
+def _report(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "schema": "smartarea.report/1",
+        "area_id": "son-vi-khu-6",
+        "agent_id": "nvh",
+        "seq": 7,
+        "observed_at": "2026-11-28T08:00:00+07:00",
+        "interval_s": 60,
+        "results": [
+            {"device_id": "Cổng chợ", "kind": "camera", "status": "up", "duration_ms": 12.5}
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def test_topics_are_built_and_parsed_back() -> None:
+    name = topics.report_topic("son-vi-khu-6", "nvh")
+    assert name == "smartarea/v1/son-vi-khu-6/nvh/report"
+    parts = topics.parse(name)
+    assert (parts.area_id, parts.agent_id, parts.channel) == (
+        "son-vi-khu-6",
+        "nvh",
+        topics.Channel.REPORT,
+    )
+    assert topics.subscription(topics.Channel.STATUS) == "smartarea/v1/+/+/status"
+    assert (
+        topics.shared("smartarea/v1/+/+/report", "ingest")
+        == "$share/ingest/smartarea/v1/+/+/report"
+    )
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "Sơn Vi", "a/b", "+", "#", "a--b", "-a", "a-", "A", "a b", "x" * 64]
+)
+def test_ids_that_could_break_topics_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a valid id"):
+        topics.report_topic(bad, "nvh")
+    with pytest.raises(ValidationError):
+        Report.model_validate(_report(area_id=bad))
+
+
+def test_parse_names_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match="does not start with"):
+        topics.parse("other/v1/a/b/report")
+    with pytest.raises(ValueError, match="unknown channel"):
+        topics.parse("smartarea/v1/a/b/video")
+    with pytest.raises(ValueError, match="form"):
+        topics.parse("smartarea/v1/a/report")
+
+
+def test_report_round_trips_with_vietnamese_and_utc() -> None:
+    report = Report.model_validate(_report())
+    assert report.observed_at == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    assert report.observed_at.tzinfo is UTC
+    again = Report.model_validate_json(report.to_json())
+    assert again == report
+    assert again.results[0].device_id == "Cổng chợ"
+    assert json.loads(report.to_json())["schema"] == "smartarea.report/1"
+
+
+def test_device_ids_are_normalised_to_nfc() -> None:
+    decomposed = "Co\u0302\u0309ng cho\u031b\u0323"  # "Cổng chợ" typed with combining marks
+    report = Report.model_validate(
+        _report(
+            results=[{"device_id": decomposed, "kind": "camera", "status": "up", "duration_ms": 1}]
+        )
+    )
+    assert report.results[0].device_id == "Cổng chợ"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"schema": "smartarea.report/2"}, "schema"),
+        ({"observed_at": "2026-11-28T08:00:00"}, "timezone"),
+        ({"seq": -1}, "greater than or equal"),
+        ({"seq": "7"}, "integer"),
+        ({"interval_s": 0}, "greater than"),
+        ({"extra": 1}, "Extra inputs"),
+        (
+            {
+                "results": [
+                    {"device_id": "a", "kind": "camera", "status": "up", "duration_ms": 1},
+                    {"device_id": "a", "kind": "camera", "status": "up", "duration_ms": 1},
+                ]
+            },
+            "appears twice",
+        ),
+        (
+            {"results": [{"device_id": "a", "kind": "camera", "status": "down", "duration_ms": 1}]},
+            "must give a reason",
+        ),
+        (
+            {
+                "results": [
+                    {"device_id": "a\nb", "kind": "camera", "status": "up", "duration_ms": 1}
+                ]
+            },
+            "control characters",
+        ),
+        (
+            {"results": [{"device_id": "a", "kind": "fridge", "status": "up", "duration_ms": 1}]},
+            "kind",
+        ),
+        (
+            {
+                "results": [
+                    {
+                        "device_id": "a",
+                        "kind": "camera",
+                        "status": "up",
+                        "duration_ms": 1,
+                        "metrics": {"status": 1},
+                    }
+                ]
+            },
+            "reserved",
+        ),
+        (
+            {
+                "results": [
+                    {
+                        "device_id": "a",
+                        "kind": "camera",
+                        "status": "up",
+                        "duration_ms": 1,
+                        "metrics": {"Bad Name": 1},
+                    }
+                ]
+            },
+            "pattern",
+        ),
+    ],
+)
+def test_invalid_reports_say_why(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Report.model_validate(_report(**change))
+
+
+def test_nan_and_infinity_are_refused_in_json() -> None:
+    payload = json.dumps(
+        _report(
+            results=[
+                {
+                    "device_id": "a",
+                    "kind": "camera",
+                    "status": "up",
+                    "duration_ms": 1,
+                    "metrics": {"x": 1.0},
+                }
+            ]
+        )
+    ).replace("1.0}", "NaN}")
+    assert "NaN" in payload
+    with pytest.raises(ValidationError, match="finite"):
+        Report.model_validate_json(payload)
+
+
+def test_presence_will_has_no_time() -> None:
+    will = Presence(area_id="son-vi-khu-6", agent_id="nvh", state="offline")  # type: ignore[arg-type]
+    assert json.loads(will.to_json())["at"] is None
+    online = Presence(
+        area_id="son-vi-khu-6",
+        agent_id="nvh",
+        state="online",  # type: ignore[arg-type]
+        at=datetime(2026, 1, 1, 7, tzinfo=timezone(timedelta(hours=7))),
+    )
+    assert online.at == datetime(2026, 1, 1, 0, tzinfo=UTC)
+
+
+def test_status_codes_order_up_degraded_down() -> None:
+    assert [s.code for s in (Status.UP, Status.DEGRADED, Status.DOWN)] == [2, 1, 0]
+    assert DeviceResult.model_fields["reason"].default is None
