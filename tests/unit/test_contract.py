@@ -172,12 +172,12 @@ def test_nan_and_infinity_are_refused_in_json() -> None:
 
 
 def test_presence_will_has_no_time() -> None:
-    will = Presence(area_id="son-vi-khu-6", agent_id="nvh", state="offline")  # type: ignore[arg-type]
+    will = Presence(area_id="son-vi-khu-6", agent_id="nvh", state="offline")
     assert json.loads(will.to_json())["at"] is None
     online = Presence(
         area_id="son-vi-khu-6",
         agent_id="nvh",
-        state="online",  # type: ignore[arg-type]
+        state="online",
         at=datetime(2026, 1, 1, 7, tzinfo=timezone(timedelta(hours=7))),
     )
     assert online.at == datetime(2026, 1, 1, 0, tzinfo=UTC)

@@ -94,7 +94,8 @@ def test_report_points_carry_observation_time_and_tags() -> None:
     lines = report_lines(report, NOW + timedelta(seconds=2))
     ns = int(NOW.timestamp()) * 10**9
     assert lines[0] == (
-        f'camera,agent=nvh,area=son-vi-khu-6,device=cam-01 duration_ms=5,status="up",status_code=2i {ns}'
+        "camera,agent=nvh,area=son-vi-khu-6,device=cam-01 "
+        f'duration_ms=5,status="up",status_code=2i {ns}'
     )
     assert lines[1].startswith("agent_report,agent=nvh,area=son-vi-khu-6 ")
     assert "lag_s=2," in lines[1] and lines[1].endswith(str(ns))
