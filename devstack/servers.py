@@ -79,7 +79,8 @@ class Mosquitto:
         conf.write_text(self.config_text())
         self.child = Child("mosquitto", [binary, "-c", str(conf)], self.workdir / "mosquitto.log")
         self.child.start()
-        self.child.wait_ready(lambda: port_open(self.port), timeout=20)
+        # The log line, not only the port: another process could hold the port already.
+        self.child.wait_ready(lambda: " running" in self.log() and port_open(self.port), timeout=20)
         return self
 
     def stop(self) -> None:
@@ -91,7 +92,10 @@ class Mosquitto:
             self.child.kill()
 
     def log(self) -> str:
-        return (self.workdir / "mosquitto.log").read_text(errors="replace")
+        try:
+            return (self.workdir / "mosquitto.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
 
 
 @dataclass

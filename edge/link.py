@@ -156,5 +156,6 @@ class BrokerLink:
                 info.wait_for_publish(timeout=2)
             except RuntimeError:
                 logger.warning("could not publish 'offline' before stopping")
+        self.client.disable_logger()  # see IngestService.stop: paho logs a spurious error here
         self.client.disconnect()
         self.client.loop_stop()

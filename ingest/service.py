@@ -142,6 +142,9 @@ class IngestService:
 
     def stop(self) -> None:
         self._stopping.set()
+        # paho 2.2's loop thread logs a spurious ERROR ("Client is not connected") when it runs once
+        # more after a deliberate disconnect; nothing said during our own shutdown is news.
+        self.client.disable_logger()
         self.client.disconnect()
         self.client.loop_stop()
         self.writer.close()

@@ -1,0 +1,105 @@
+"""Fixtures for tests against the real Mosquitto and InfluxDB."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from devstack.processes import wait_until
+from devstack.servers import InfluxDB, Mosquitto
+from devstack.stack import Stack
+from ingest.service import IngestService
+from ingest.settings import IngestSettings
+from ingest.writer import InfluxV1Writer
+
+Publish = Callable[[str, bytes], None]
+
+
+def ingest_settings(
+    mosquitto: Mosquitto, influxdb: InfluxDB, tmp_path: Path, **extra: object
+) -> IngestSettings:
+    return IngestSettings(
+        mqtt_port=mosquitto.port,
+        influx_url=influxdb.url,
+        influx_database=influxdb.database,
+        dead_letter_file=tmp_path / "dead-letters.jsonl",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def ingest(mosquitto: Mosquitto, influxdb: InfluxDB, tmp_path: Path) -> Iterator[IngestService]:
+    settings = ingest_settings(mosquitto, influxdb, tmp_path)
+    service = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    service.start()
+    try:
+        assert service.subscribed.wait(10), "ingest did not subscribe"
+        yield service
+    finally:
+        service.stop()
+
+
+@contextmanager
+def publisher(port: int, client_id: str = "test-publisher") -> Iterator[Publish]:
+    """Publish at QoS 1 and wait for the broker's acknowledgement."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+
+    def send(topic: str, payload: bytes) -> None:
+        info = client.publish(topic, payload, qos=1)
+        info.wait_for_publish(timeout=10)
+        assert info.is_published()
+
+    try:
+        yield send
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+@pytest.fixture
+def publish(mosquitto: Mosquitto) -> Iterator[Publish]:
+    with publisher(mosquitto.port) as send:
+        yield send
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """Mosquitto, InfluxDB, ``python -m ingest`` and ``python -m api``, all real processes."""
+    with Stack(tmp_path / "stack") as running:
+        yield running
+
+
+def api_get(
+    stack: Stack, path: str, token: str | None = "", language: str = "vi"
+) -> tuple[int, Any]:
+    """GET an API path as a client would; ``token=""`` means the stack's own token."""
+    headers = {"Accept-Language": language}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token or stack.api_token}"
+    request = urllib.request.Request(stack.api_url + path, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def count_points(influxdb: InfluxDB, measurement: str, where: str = "") -> int:
+    result = influxdb.query(f'SELECT count("status_code") FROM "{measurement}" {where}')
+    series = result["results"][0].get("series")  # type: ignore[index]
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    wait_until(condition, timeout, what, step=0.1)

@@ -1,0 +1,119 @@
+"""Ingest against the real broker and InfluxDB: bad input is refused with reasons, nothing is lost
+while ingest or InfluxDB is down."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from contract import topics
+from contract.models import DeviceResult, Report
+from devstack.servers import InfluxDB, Mosquitto
+from ingest.decode import Reason
+from ingest.service import IngestService
+from ingest.writer import InfluxV1Writer
+from tests.integration.conftest import Publish, count_points, ingest_settings, wait_for
+
+AREA, AGENT = "phuc-khanh-thon-1", "nvh"
+TOPIC = topics.report_topic(AREA, AGENT)
+
+
+def _report(seq: int, at: datetime | None = None) -> bytes:
+    return Report(
+        area_id=AREA,
+        agent_id=AGENT,
+        seq=seq,
+        observed_at=at or datetime.now(UTC) - timedelta(seconds=60 - seq),
+        interval_s=60,
+        results=[
+            DeviceResult(device_id="cam-01", kind="camera", status="up", duration_ms=3.0),
+            DeviceResult(
+                device_id="uplink",
+                kind="uplink",
+                status="down",
+                reason="timeout",
+                duration_ms=3000.0,
+            ),
+        ],
+    ).to_json()
+
+
+def test_every_bad_input_is_dead_lettered_with_its_reason(
+    mosquitto: Mosquitto, publish: Publish, influxdb: InfluxDB, tmp_path: Path
+) -> None:
+    # Below the broker's own limit (256 KiB), so an oversized message reaches ingest's check.
+    settings = ingest_settings(mosquitto, influxdb, tmp_path, max_payload_bytes=64 * 1024)
+    ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    ingest.start()
+    try:
+        assert ingest.subscribed.wait(10)
+        _send_bad_inputs(ingest, publish, influxdb, tmp_path)
+    finally:
+        ingest.stop()
+
+
+def _send_bad_inputs(
+    ingest: IngestService, publish: Publish, influxdb: InfluxDB, tmp_path: Path
+) -> None:
+    good = json.loads(_report(1))
+    bad = {
+        Reason.BAD_JSON: (TOPIC, b"{oops"),
+        Reason.UNKNOWN_SCHEMA: (
+            TOPIC,
+            json.dumps({**good, "schema": "smartarea.report/0"}).encode(),
+        ),
+        Reason.INVALID: (TOPIC, json.dumps({**good, "seq": -5}).encode()),
+        Reason.TOPIC_MISMATCH: (topics.report_topic("son-vi-khu-6", AGENT), _report(2)),
+        Reason.FUTURE: (TOPIC, _report(3, datetime.now(UTC) + timedelta(hours=2))),
+        Reason.TOO_OLD: (TOPIC, _report(4, datetime.now(UTC) - timedelta(days=60))),
+        Reason.TOO_LARGE: (TOPIC, b"x" * (100 * 1024)),
+    }
+    for topic, payload in bad.values():
+        publish(topic, payload)
+    publish(TOPIC, _report(5))
+    wait_for(
+        lambda: ingest.metrics.get("reports_stored") == 1, "the good report after the bad ones"
+    )
+    for reason in bad:
+        assert ingest.metrics.get("dead_letters", reason=reason.value) == 1, reason
+    records = [
+        json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()
+    ]
+    assert sorted(r["reason"] for r in records) == sorted(r.value for r in bad)
+    assert all(r["detail"] for r in records)
+    assert count_points(influxdb, "camera") == 1
+    text = ingest.metrics.render()
+    assert 'smartarea_ingest_dead_letters_total{reason="topic_mismatch"} 1' in text
+
+
+def test_reports_sent_while_ingest_is_down_are_stored_when_it_returns(
+    mosquitto: Mosquitto, influxdb: InfluxDB, publish: Publish, tmp_path: Path
+) -> None:
+    settings = ingest_settings(mosquitto, influxdb, tmp_path)
+    first = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    first.start()
+    assert first.subscribed.wait(10)
+    first.stop()  # the broker keeps the persistent session and queues for it
+    for seq in range(1, 51):
+        publish(TOPIC, _report(seq))
+    second = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    second.start()
+    try:
+        wait_for(lambda: count_points(influxdb, "uplink") == 50, "the 50 queued reports")
+    finally:
+        second.stop()
+    assert second.metrics.get("reports_stored") == 50
+
+
+def test_nothing_is_acknowledged_or_lost_while_influxdb_is_down(
+    ingest: IngestService, influxdb: InfluxDB, publish: Publish
+) -> None:
+    influxdb.stop()
+    for seq in range(1, 6):
+        publish(TOPIC, _report(seq))
+    wait_for(lambda: ingest.metrics.get("write_retries") >= 2, "ingest to retry the write")
+    assert ingest.metrics.get("reports_stored") == 0
+    influxdb.start()  # same folder, same port: the data survives the restart
+    wait_for(lambda: count_points(influxdb, "camera") == 5, "the 5 held reports", timeout=60)
+    assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 0
