@@ -65,7 +65,8 @@ class Stack:
             "ingest", python_module("ingest"), self.workdir / "ingest.log", env=self.env()
         )
         self.ingest.start()
-        self.ingest.wait_ready(lambda: _http_ok(self.metrics_url), timeout=30)
+        ready = self.metrics_url.replace("/metrics", "/readyz")
+        self.ingest.wait_ready(lambda: _http_ok(ready), timeout=30)
         return self.ingest
 
     def start_api(self) -> Child:

@@ -37,7 +37,9 @@ def main() -> int:
     service = IngestService(settings, writer)
     metrics_server = None
     if settings.metrics_port is not None:
-        metrics_server = serve(service.metrics, settings.metrics_host, settings.metrics_port)
+        metrics_server = serve(
+            service.metrics, service.subscribed.is_set, settings.metrics_host, settings.metrics_port
+        )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -48,14 +49,19 @@ class Metrics:
         return "\n".join(out) + "\n"
 
 
-def serve(metrics: Metrics, host: str, port: int) -> ThreadingHTTPServer:
+def serve(metrics: Metrics, ready: Callable[[], bool], host: str, port: int) -> ThreadingHTTPServer:
+    """``/metrics`` (Prometheus text) and ``/readyz`` (200 once subscribed, else 503)."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != "/metrics":
+            if self.path == "/readyz":
+                code, body = (200, b"ready\n") if ready() else (503, b"not subscribed yet\n")
+            elif self.path == "/metrics":
+                code, body = 200, metrics.render().encode()
+            else:
                 self.send_error(404)
                 return
-            body = metrics.render().encode()
-            self.send_response(200)
+            self.send_response(code)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

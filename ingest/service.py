@@ -61,6 +61,7 @@ class IngestService:
             self.client.username_pw_set(settings.mqtt_username, password)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     def _filters(self) -> list[str]:
         filters = [
@@ -82,8 +83,21 @@ class IngestService:
             logger.error("broker refused ingest: %s", reason)
             return
         client.subscribe([(f, 1) for f in self._filters()])
-        logger.info("connected (session present: %s); subscribed", flags.session_present)
-        self.subscribed.set()
+        logger.info("connected (session present: %s); subscribing", flags.session_present)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            logger.error("broker refused ingest's subscriptions: %s", ", ".join(refused))
+            return
+        self.subscribed.set()  # only now does the broker route messages to us
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self.metrics.inc("messages_received")
