@@ -9,8 +9,8 @@ from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.i18n import text
-from api.influx import InfluxQL
 from api.settings import ApiSettings
+from tsdb.influxql import InfluxQL
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -7,17 +7,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.influx import InfluxQL
 from api.routes import areas, health
 from api.settings import ApiSettings
+from tsdb.influxql import InfluxQL
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         password = settings.influx_password.get_secret_value() if settings.influx_password else None
+        token = settings.influx_token.get_secret_value() if settings.influx_token else None
         app.state.influx = InfluxQL(
-            settings.influx_url, settings.influx_database, settings.influx_username, password
+            settings.influx_url, settings.influx_database, settings.influx_username, password, token
         )
         yield
         app.state.influx.close()

@@ -17,6 +17,7 @@ class ApiSettings(BaseSettings):
     influx_database: str = Field(default="smartarea", min_length=1, description="InfluxDB database")
     influx_username: str | None = Field(default=None, description="InfluxDB user")
     influx_password: SecretStr | None = Field(default=None, description="its password")
+    influx_token: SecretStr | None = Field(default=None, description="InfluxDB 2.x API token")
     api_token: SecretStr = Field(
         description="bearer token that grants read access (until roles land)"
     )

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.influx import InfluxQL, identifier, literal
 from contract.models import DeviceKind
+from tsdb.influxql import InfluxQL, identifier, literal
 
 State = Literal["up", "degraded", "down", "unknown"]
 _CORE_FIELDS = {

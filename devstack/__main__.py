@@ -1,4 +1,4 @@
-"""``python -m devstack``: run the whole stack locally with the demo fleet (what ``make run`` does)."""
+"""``python -m devstack``: the whole stack with the demo fleet, as ``make run`` starts it."""
 
 import sys
 

@@ -7,18 +7,21 @@ for Ctrl-C. Everything lives under ``run/`` in the checkout and is stopped on ex
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import signal
 import threading
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.camsim import CameraFleet
-from devstack.processes import Child, python_module
+from devstack.processes import Child, free_port, port_open, python_module
 from devstack.stack import Stack
 
 FLEET_FILE = Path(__file__).with_name("demo_fleet.toml")
+PREFERRED_API_PORT = 8000
 
 
 @dataclass(frozen=True)
@@ -39,16 +42,19 @@ def load_fleet(path: Path = FLEET_FILE) -> tuple[float, list[DemoArea]]:
     return float(data["interval_s"]), [DemoArea(**area) for area in data["areas"]]
 
 
-def agent_config(area: DemoArea, interval_s: float, stack: Stack, cameras: CameraFleet) -> str:
+def agent_config(
+    area: DemoArea, interval_s: float, broker: tuple[str, int], cameras: CameraFleet
+) -> str:
+    host, port = broker
     lines = [
         f'area_id = "{area.id}"',
         f'agent_id = "{area.agent_id}"',
         f"interval_s = {interval_s}",
         "",
         "[broker]",
-        'host = "127.0.0.1"',
-        f"port = {stack.mosquitto.port}",
-        "tls = false  # loopback only; agents over the internet use the gateway's TLS listener",
+        f'host = "{host}"',
+        f"port = {port}",
+        "tls = false  # a local demo; agents over the internet use the gateway's TLS listener",
     ]
     for camera_id in area.camera_ids():
         lines += [
@@ -59,45 +65,62 @@ def agent_config(area: DemoArea, interval_s: float, stack: Stack, cameras: Camer
             f'url = "{cameras[camera_id].snapshot_url}"',
             "timeout_s = 3",
         ]
-    lines += [
-        "",
-        "[[devices]]",
-        'id = "uplink"',
-        'type = "tcp_link"',
-        f'targets = ["127.0.0.1:{stack.mosquitto.port}", "127.0.0.1:{stack.influxdb.port}"]',
-        "timeout_s = 2",
-    ]
+    # The demo's "internet" is the broker itself: the uplink is up while it answers.
+    lines += ["", "[[devices]]", 'id = "uplink"', 'type = "tcp_link"']
+    lines += [f'targets = ["{host}:{port}"]', "timeout_s = 2"]
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    workdir = Path.cwd() / "run"
-    shutil.rmtree(workdir, ignore_errors=True)
+def run_fleet(workdir: Path, broker: tuple[str, int], stop: threading.Event) -> Iterator[str]:
+    """Start the simulated cameras and one agent per area; yields once running, stops after."""
     interval_s, areas = load_fleet()
+    with CameraFleet([c for a in areas for c in a.camera_ids()]) as cameras:
+        agents = []
+        try:
+            for area in areas:
+                config = workdir / "agents" / area.id / "agent.toml"
+                config.parent.mkdir(parents=True, exist_ok=True)
+                config.write_text(agent_config(area, interval_s, broker, cameras), encoding="utf-8")
+                argv = python_module("edge", "run", str(config))
+                agents.append(Child(f"agent {area.id}", argv, config.parent / "agent.log").start())
+            yield f"{len(areas)} areas, one report every {interval_s:g} s"
+            stop.wait()
+        finally:
+            for agent in agents:
+                agent.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--workdir", type=Path, default=Path.cwd() / "run")
+    parser.add_argument(
+        "--fleet-only",
+        metavar="HOST:PORT",
+        help="only the simulated cameras and agents, reporting to this broker (docker-compose)",
+    )
+    args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    if args.fleet_only:
+        host, _, port = args.fleet_only.rpartition(":")
+        for summary in run_fleet(args.workdir, (host, int(port)), stop):
+            print(f"demo fleet running: {summary}", flush=True)
+        return 0
 
     print("Đang khởi động / starting: Mosquitto, InfluxDB, ingest, API…", flush=True)
-    with Stack(workdir) as stack, CameraFleet([c for a in areas for c in a.camera_ids()]) as cameras:
-        agents = []
-        for area in areas:
-            config = workdir / "agents" / area.id / "agent.toml"
-            config.parent.mkdir(parents=True, exist_ok=True)
-            config.write_text(agent_config(area, interval_s, stack, cameras), encoding="utf-8")
-            argv = python_module("edge", "run", str(config))
-            agents.append(Child(f"agent {area.id}", argv, config.parent / "agent.log").start())
-        try:
-            _print_welcome(stack, areas, interval_s, workdir)
-            stop.wait()
-        finally:
-            print("\nĐang dừng / stopping…", flush=True)
-            for agent in agents:
-                agent.stop()
+    api_port = free_port() if port_open(PREFERRED_API_PORT) else PREFERRED_API_PORT
+    with Stack(args.workdir, api_port=api_port) as stack:
+        broker = ("127.0.0.1", stack.mosquitto.port)
+        for _ in run_fleet(args.workdir, broker, stop):
+            _print_welcome(stack, load_fleet(), args.workdir)
+        print("\nĐã dừng / stopped.", flush=True)
     return 0
 
 
-def _print_welcome(stack: Stack, areas: list[DemoArea], interval_s: float, workdir: Path) -> None:
+def _print_welcome(stack: Stack, fleet: tuple[float, list[DemoArea]], workdir: Path) -> None:
+    interval_s, areas = fleet
     auth = f"Authorization: Bearer {stack.api_token}"
     print(f"""
 smartarea is running — đang chạy.

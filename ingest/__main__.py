@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ingest.metrics import serve
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
-from ingest.writer import InfluxV1Writer
+from tsdb.writer import InfluxV1Writer
 
 
 def main() -> int:
@@ -27,12 +27,14 @@ def main() -> int:
             print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
         return 2
     password = settings.influx_password.get_secret_value() if settings.influx_password else None
+    token = settings.influx_token.get_secret_value() if settings.influx_token else None
     writer = InfluxV1Writer(
         settings.influx_url,
         settings.influx_database,
         settings.influx_retention_policy,
         settings.influx_username,
         password,
+        token,
     )
     service = IngestService(settings, writer)
     metrics_server = None

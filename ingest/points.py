@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from contract.models import Presence, Report
-from ingest.lineprotocol import FieldValue, line, timestamp_ns
+from tsdb.lineprotocol import FieldValue, line, timestamp_ns
 
 
 def _number(value: bool | int | float | str) -> FieldValue:

@@ -21,11 +21,11 @@ from contract import topics
 from contract.models import Report
 from ingest.deadletter import DeadLetters
 from ingest.decode import Limits, Reason, Rejection, decode
-from ingest.lineprotocol import UnwritableValue
 from ingest.metrics import Metrics
 from ingest.points import presence_lines, report_lines
 from ingest.settings import IngestSettings
-from ingest.writer import Rejected, Retryable, Writer
+from tsdb.lineprotocol import UnwritableValue
+from tsdb.writer import Rejected, Retryable, Writer
 
 logger = logging.getLogger(__name__)
 

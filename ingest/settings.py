@@ -36,6 +36,7 @@ class IngestSettings(BaseSettings):
     )
     influx_username: str | None = Field(default=None, description="InfluxDB user")
     influx_password: SecretStr | None = Field(default=None, description="its password")
+    influx_token: SecretStr | None = Field(default=None, description="InfluxDB 2.x API token")
     max_payload_bytes: int = Field(
         default=256 * 1024, gt=0, description="larger messages are refused"
     )

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
 
 from api.deps import influx, reader, settings
 from api.i18n import text
-from api.influx import InfluxQL, QueryError
 from api.settings import ApiSettings
 from api.status import AreaStatus, area_status
 from contract.topics import SLUG_MAX, SLUG_PATTERN
+from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(prefix="/areas", tags=["areas"], dependencies=[Depends(reader)])
 

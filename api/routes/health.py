@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import influx
-from api.influx import InfluxQL
+from tsdb.influxql import InfluxQL
 
 router = APIRouter(tags=["health"])
 

@@ -19,7 +19,7 @@ from devstack.servers import InfluxDB, Mosquitto
 from devstack.stack import Stack
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
-from ingest.writer import InfluxV1Writer
+from tsdb.writer import InfluxV1Writer
 
 Publish = Callable[[str, bytes], None]
 
@@ -87,9 +87,9 @@ def api_get(
     headers = {"Accept-Language": language}
     if token is not None:
         headers["Authorization"] = f"Bearer {token or stack.api_token}"
-    request = urllib.request.Request(stack.api_url + path, headers=headers)  # noqa: S310
+    request = urllib.request.Request(stack.api_url + path, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")

@@ -12,8 +12,8 @@ from contract.models import DeviceResult, Report
 from devstack.servers import InfluxDB, Mosquitto
 from ingest.decode import Reason
 from ingest.service import IngestService
-from ingest.writer import InfluxV1Writer
 from tests.integration.conftest import Publish, count_points, ingest_settings, wait_for
+from tsdb.writer import InfluxV1Writer
 
 AREA, AGENT = "phuc-khanh-thon-1", "nvh"
 TOPIC = topics.report_topic(AREA, AGENT)

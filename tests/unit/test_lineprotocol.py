@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
-from ingest.lineprotocol import UnwritableValue, line
+from tsdb.lineprotocol import UnwritableValue, line
 
 # Printable text (no control characters), not ending in a backslash: what we accept.
 _text = st.text(

@@ -1,6 +1,7 @@
 """Writing line protocol to InfluxDB, with errors classified at this boundary.
 
-``InfluxV1Writer`` speaks InfluxDB 1.x ``POST /write`` over a keep-alive connection pool. Every
+``InfluxV1Writer`` speaks the v1 ``POST /write`` over a keep-alive connection pool: InfluxDB 1.x,
+and 2.x through its v1-compatible endpoint (a bucket is a database there, with a token). Every
 failure becomes one of two exceptions, and the caller decides from the class alone:
 ``Retryable`` (server down, 5xx, 429, timeout: keep the messages, retry later, honour Retry-After)
 or ``Rejected`` (4xx: these points will never be accepted: dead-letter them).
@@ -12,6 +13,8 @@ import urllib.parse
 from typing import Protocol
 
 import urllib3
+
+from tsdb.auth import auth_headers
 
 
 class WriteError(Exception):
@@ -49,6 +52,7 @@ class InfluxV1Writer:
         retention_policy: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        token: str | None = None,
         timeout_s: float = 10.0,
     ) -> None:
         params = {"db": database, "precision": "ns"}
@@ -56,8 +60,7 @@ class InfluxV1Writer:
             params["rp"] = retention_policy
         self._url = f"{url.rstrip('/')}/write?{urllib.parse.urlencode(params)}"
         self._headers = {"Content-Type": "text/plain; charset=utf-8"}
-        if username is not None and password is not None:
-            self._headers.update(urllib3.util.make_headers(basic_auth=f"{username}:{password}"))
+        self._headers.update(auth_headers(username, password, token))
         self._pool = urllib3.PoolManager(
             num_pools=1,
             maxsize=4,

@@ -11,6 +11,8 @@ from typing import Any
 
 import urllib3
 
+from tsdb.auth import auth_headers
+
 
 class QueryError(Exception):
     pass
@@ -40,13 +42,12 @@ class InfluxQL:
         database: str,
         username: str | None = None,
         password: str | None = None,
+        token: str | None = None,
         timeout_s: float = 30,
     ) -> None:
         self._url = url.rstrip("/")
         self._database = database
-        self._headers: dict[str, str] = {}
-        if username is not None and password is not None:
-            self._headers.update(urllib3.util.make_headers(basic_auth=f"{username}:{password}"))
+        self._headers = auth_headers(username, password, token)
         self._pool = urllib3.PoolManager(
             maxsize=8, timeout=urllib3.Timeout(connect=3, read=timeout_s), retries=False
         )

@@ -1,0 +1,1 @@
+"""The gateway: Mosquitto's configuration, credentials and ACL (grows with issue #5)."""

@@ -1,0 +1,71 @@
+"""docker-compose.yml is checked by parsing (no Docker engine here): services, ports, and every
+SMARTAREA_* variable a service sets must be a real setting of that service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from api.settings import ApiSettings
+from ingest.settings import IngestSettings
+
+ROOT = Path(__file__).parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+
+def _env(service: str) -> dict[str, str]:
+    env: dict[str, str] = SERVICES[service].get("environment", {})
+    return env
+
+
+def test_the_whole_stack_is_there() -> None:
+    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "demo"}
+    assert SERVICES["mosquitto"]["image"] == "eclipse-mosquitto:2"
+    assert SERVICES["influxdb"]["image"] == "influxdb:2.7"
+    for service in ("ingest", "api", "demo"):
+        assert SERVICES[service]["build"] == "."
+
+
+def test_ports_are_published_on_loopback_only() -> None:
+    published = {s: SERVICES[s].get("ports", []) for s in SERVICES}
+    assert published["mosquitto"] == ["127.0.0.1:1883:1883"]
+    assert published["influxdb"] == ["127.0.0.1:8086:8086"]
+    assert published["api"] == ["127.0.0.1:8000:8000"]
+    assert all(p.startswith("127.0.0.1:") for ports in published.values() for p in ports)
+
+
+def test_influxdb_is_initialised_with_org_bucket_and_token() -> None:
+    env = _env("influxdb")
+    assert env["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
+    assert env["DOCKER_INFLUXDB_INIT_BUCKET"] == _env("ingest")["SMARTAREA_INFLUX_DATABASE"]
+    assert env["DOCKER_INFLUXDB_INIT_ORG"]
+    token = env["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"]
+    assert (
+        token == _env("ingest")["SMARTAREA_INFLUX_TOKEN"] == _env("api")["SMARTAREA_INFLUX_TOKEN"]
+    )
+    assert token.startswith("${INFLUX_TOKEN:?")  # required from the operator, never a default
+
+
+def test_every_variable_is_a_real_setting_of_its_service() -> None:
+    for service, settings in (("ingest", IngestSettings), ("api", ApiSettings)):
+        fields = {f"SMARTAREA_{name.upper()}" for name in settings.model_fields}
+        env = _env(service)
+        unknown = {key for key in env if key.startswith("SMARTAREA_")} - fields
+        assert not unknown, (service, unknown)
+    assert _env("ingest")["SMARTAREA_MQTT_HOST"] == "mosquitto"
+    assert _env("api")["SMARTAREA_API_TOKEN"].startswith("${SMARTAREA_API_TOKEN:?")
+
+
+def test_mosquitto_config_sets_queue_limits_deliberately() -> None:
+    volume = SERVICES["mosquitto"]["volumes"][0]
+    conf = (ROOT / volume.split(":")[0]).read_text()
+    assert "max_queued_messages 1000000" in conf
+    assert "persistence true" in conf
+
+
+def test_demo_fleet_reports_to_the_compose_broker() -> None:
+    command = SERVICES["demo"]["command"]
+    assert command[command.index("--fleet-only") + 1] == "mosquitto:1883"
