@@ -92,3 +92,10 @@ def test_check_config_cli_exits_2_with_the_message(tmp_path: Path) -> None:
 def test_not_toml_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(_write(tmp_path, "area_id = "))
+
+
+def test_the_shipped_example_is_valid() -> None:
+    example = Path(__file__).parents[2] / "edge" / "agent.example.toml"
+    config = load(example)
+    assert config.broker.tls and config.broker.auth is not None
+    assert "Cổng chợ" in [d.id for d in config.devices]
