@@ -118,7 +118,7 @@ class SimCamera:
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"camsim-{self.camera_id}", daemon=True
+            target=server.serve_forever, args=(0.05,), name=f"camsim-{self.camera_id}", daemon=True
         )
         self._thread.start()
 
