@@ -1,0 +1,75 @@
+"""One camera's image-health state across probes: reference, previous frame, confirmation, grade."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.camera.confirm import Confirmation, Confirmed
+from edge.camera.grade import GradeSnapshot, GradeTracker
+from edge.camera.health import (
+    DEFAULT_THRESHOLDS,
+    Gray,
+    Health,
+    Thresholds,
+    Verdict,
+    analyze,
+    to_gray,
+)
+
+
+@dataclass(frozen=True)
+class Observation:
+    verdict: Verdict
+    confirmed: Confirmed
+    grade: GradeSnapshot
+
+
+class ImageMonitor:
+    """Feed it decoded frames in time order; it answers with the frame's verdict and the state."""
+
+    def __init__(
+        self,
+        reference: Gray,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        confirm_after: int = 3,
+        clear_after: int = 2,
+    ) -> None:
+        self.reference = reference
+        self.thresholds = thresholds
+        self.confirmation = Confirmation(confirm_after, clear_after)
+        self.grades = GradeTracker()
+        self._previous: Gray | None = None
+        self._previous_digest: bytes | None = None
+
+    def rebaseline(self, reference: Gray) -> None:
+        self.reference = reference
+        self.confirmation.reset()
+
+    def observe(
+        self, image: npt.NDArray[np.uint8], raw: bytes | None = None, at: float | None = None
+    ) -> Observation:
+        """``raw``: the frame's bytes as received; byte-identical snapshots are frozen for sure."""
+        gray = to_gray(image)
+        verdict = analyze(gray, self.reference, self._previous, self.thresholds)
+        if raw is not None:
+            digest = hashlib.blake2b(raw, digest_size=16).digest()
+            if digest == self._previous_digest and verdict.health is not Health.BLACK:
+                verdict = replace(verdict, health=Health.FROZEN)
+            self._previous_digest = digest
+        self._previous = gray
+        confirmed = self.confirmation.update(verdict.health)
+        grade = self.grades.add(
+            time.monotonic() if at is None else at, not confirmed.health.is_fault
+        )
+        return Observation(verdict, confirmed, grade)
+
+    def unreachable(self, at: float | None = None) -> GradeSnapshot:
+        """The camera gave no frame: it counts against the grade; the picture history restarts."""
+        self._previous = None
+        self._previous_digest = None
+        return self.grades.add(time.monotonic() if at is None else at, False)
