@@ -84,7 +84,8 @@ def run_fleet(workdir: Path, broker: tuple[str, int], stop: threading.Event) -> 
                 argv = python_module("edge", "run", str(config))
                 agents.append(Child(f"agent {area.id}", argv, config.parent / "agent.log").start())
             yield f"{len(areas)} areas, one report every {interval_s:g} s"
-            stop.wait()
+            while not stop.wait(0.2):  # short slices: see edge.agent._sleep_until for why
+                pass
         finally:
             for agent in agents:
                 agent.stop()

@@ -20,6 +20,17 @@ logger = logging.getLogger(__name__)
 MAX_PARALLEL_PROBES = 8
 
 
+def _sleep_until(deadline: float, stop: threading.Event) -> None:
+    """Wait for ``deadline`` (monotonic) or ``stop``, in short slices: the main thread blocked in
+    one long lock wait does not run signal handlers when the kernel hands SIGTERM to another
+    thread, so a single ``stop.wait(60)`` could ignore a stop request for a whole interval."""
+    while not stop.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        stop.wait(min(remaining, 0.2))
+
+
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
@@ -94,7 +105,7 @@ class Agent:
                 next_start += self.config.interval_s
                 # A cycle that overran is not made up for: cycles never bunch up.
                 next_start = max(next_start, time.monotonic())
-                stop.wait(max(0.0, next_start - time.monotonic()))
+                _sleep_until(next_start, stop)
         finally:
             self.link.stop()
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -12,7 +12,31 @@ from pydantic import ValidationError
 from ingest.metrics import serve
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
-from tsdb.writer import InfluxV1Writer
+from tsdb.writer import InfluxV1Writer, Writer
+from tsdb.writer_v2 import InfluxV2Writer
+
+
+def build_writer(settings: IngestSettings) -> Writer:
+    """The writer for ``SMARTAREA_INFLUX_API``: v1 ``/write`` or the v2 WriteApi."""
+    password = settings.influx_password.get_secret_value() if settings.influx_password else None
+    token = settings.influx_token.get_secret_value() if settings.influx_token else None
+    if settings.influx_api == "v2":
+        return InfluxV2Writer(
+            settings.influx_url,
+            settings.influx_org or "",  # both required by the settings for v2
+            settings.influx_database,
+            token or "",
+            timeout_s=settings.write_timeout_s,
+        )
+    return InfluxV1Writer(
+        settings.influx_url,
+        settings.influx_database,
+        settings.influx_retention_policy,
+        settings.influx_username,
+        password,
+        token,
+        timeout_s=settings.write_timeout_s,
+    )
 
 
 def main() -> int:
@@ -26,16 +50,7 @@ def main() -> int:
             field = "_".join(str(p) for p in err["loc"]).upper()
             print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
         return 2
-    password = settings.influx_password.get_secret_value() if settings.influx_password else None
-    token = settings.influx_token.get_secret_value() if settings.influx_token else None
-    writer = InfluxV1Writer(
-        settings.influx_url,
-        settings.influx_database,
-        settings.influx_retention_policy,
-        settings.influx_username,
-        password,
-        token,
-    )
+    writer = build_writer(settings)
     service = IngestService(settings, writer)
     metrics_server = None
     if settings.metrics_port is not None:
@@ -46,7 +61,8 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.start()
-    stop.wait()
+    while not stop.wait(0.2):  # short slices: see edge.agent._sleep_until for why
+        pass
     service.stop()
     if metrics_server is not None:
         metrics_server.shutdown()
