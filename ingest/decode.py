@@ -56,6 +56,19 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}{more}"[:300]
 
 
+def _explain(payload: bytes, expected_schema: str, exc: ValidationError) -> Rejection:
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return Rejection(Reason.BAD_JSON, str(err)[:200])
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema != expected_schema:
+        return Rejection(
+            Reason.UNKNOWN_SCHEMA, f"schema {str(schema)[:60]!r}, expected {expected_schema!r}"
+        )
+    return Rejection(Reason.INVALID, _first_error(exc))
+
+
 def decode(
     topic: str, payload: bytes, received_at: datetime, limits: Limits
 ) -> Report | Presence | Rejection:
@@ -67,20 +80,11 @@ def decode(
         return Rejection(Reason.BAD_TOPIC, str(exc))
     if parts.channel not in _SCHEMAS:
         return Rejection(Reason.BAD_TOPIC, f"ingest does not accept the {parts.channel} channel")
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Rejection(Reason.BAD_JSON, str(exc)[:200])
     expected_schema, model = _SCHEMAS[parts.channel]
-    schema = data.get("schema") if isinstance(data, dict) else None
-    if schema != expected_schema:
-        return Rejection(
-            Reason.UNKNOWN_SCHEMA, f"schema {str(schema)[:60]!r}, expected {expected_schema!r}"
-        )
-    try:
+    try:  # the common case in one parse; the slow path below only explains failures
         message = model.model_validate_json(payload)
     except ValidationError as exc:
-        return Rejection(Reason.INVALID, _first_error(exc))
+        return _explain(payload, expected_schema, exc)
     if (message.area_id, message.agent_id) != (parts.area_id, parts.agent_id):
         return Rejection(
             Reason.TOPIC_MISMATCH,

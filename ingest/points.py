@@ -4,7 +4,8 @@
   fields ``status`` (up/degraded/down), ``status_code`` (2/1/0), ``reason``, ``detail``,
   ``duration_ms`` and every metric (numbers as floats so a field never changes type);
 - ``agent_report``: one point per report (sequence number, interval, device count, ``lag_s`` =
-  received − observed (network delay, replayed backlog and clock skew together) and
+  received − observed (network delay, replayed backlog and clock skew together),
+  ``clock_offset_s`` (the agent's estimated clock offset, see ``ingest.clock``) and
   the agent's own metrics);
 - ``agent_presence``: online/offline changes.
 All carry the agent's observation time, so a replayed report rewrites the same points.
@@ -24,7 +25,9 @@ def _number(value: bool | int | float | str) -> FieldValue:
     return value
 
 
-def report_lines(report: Report, received_at: datetime) -> list[str]:
+def report_lines(
+    report: Report, received_at: datetime, clock_offset_s: float | None = None
+) -> list[str]:
     when = timestamp_ns(report.observed_at)
     lines = []
     for result in report.results:
@@ -46,6 +49,8 @@ def report_lines(report: Report, received_at: datetime) -> list[str]:
         "devices": len(report.results),
         "lag_s": round((received_at - report.observed_at).total_seconds(), 6),
     }
+    if clock_offset_s is not None:
+        summary["clock_offset_s"] = round(clock_offset_s, 6)
     summary.update(
         (name, _number(value))
         for name, value in report.agent_metrics.items()

@@ -1,15 +1,31 @@
-"""The ingest service: a persistent MQTT v5 session, acknowledging each message after its write.
+"""The ingest service: a persistent MQTT v5 session, acknowledging messages after their batch is
+written.
 
-Flow per message: decode (or dead-letter with a reason) → points → InfluxDB → MQTT ack. While
-InfluxDB is unreachable the message is retried with capped backoff and *not* acknowledged, so the
-broker keeps it; if ingest stops meanwhile, the broker redelivers it to the next session.
+Three threads, joined by bounded queues, so the MQTT network thread never waits for InfluxDB::
+
+    paho network thread ──inbox──▶ batcher (decode, dead-letter, format) ──batches──▶ writer
+          ▲                                                                           │
+          └──────────────── PUBACK for every message of the batch, once stored ◀──────┘
+
+- The broker may have at most ``mqtt_receive_maximum`` messages delivered and unacknowledged
+  (MQTT v5 Receive Maximum): that is the back-pressure bound, and the inbox is sized for it.
+- Batches close at ``batch_max_points`` points or ``batch_max_age_s`` seconds (one request each,
+  over a keep-alive connection); the writer stores them through ``ingest.delivery``.
+- While InfluxDB is unreachable nothing is acknowledged, so the broker keeps every message in the
+  persistent session; if ingest stops or dies meanwhile, the broker redelivers them.
+- Acknowledgements are numbered by connection (``epoch``): a message received on an earlier
+  connection is never acked on a later one, where its packet id may belong to another message
+  (the broker redelivers it on the new connection, and that copy is acked).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -18,19 +34,19 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import topics
-from contract.models import Report
+from ingest.batch import Batch, Batcher, Incoming
+from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits, Reason, Rejection, decode
+from ingest.decode import Limits
+from ingest.delivery import Delivery, Stopped
 from ingest.metrics import Metrics
-from ingest.points import presence_lines, report_lines
 from ingest.settings import IngestSettings
-from tsdb.lineprotocol import UnwritableValue
-from tsdb.writer import Rejected, Retryable, Writer
+from tsdb.writer import Writer
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_START_S = 0.5
-BACKOFF_MAX_S = 30.0
+POLL_S = 0.2
+STOP_GRACE_S = 5.0
 
 
 class IngestService:
@@ -41,13 +57,36 @@ class IngestService:
         self.writer = writer
         self.metrics = metrics or Metrics()
         self.dead_letters = DeadLetters(self.metrics, settings.dead_letter_file)
-        self.limits = Limits(
+        self.clock = ClockOffsets(settings.clock_window_s)
+        limits = Limits(
             max_payload_bytes=settings.max_payload_bytes,
             max_future=timedelta(seconds=settings.max_future_s),
             max_past=timedelta(seconds=settings.max_past_s),
         )
+        self.batcher = Batcher(limits, self.dead_letters, self.clock)
         self.subscribed = threading.Event()
         self._stopping = threading.Event()
+        self.delivery = Delivery(
+            writer, self.metrics, self.dead_letters, self._stopping, settings.retry_max_s
+        )
+        receive_max = settings.mqtt_receive_maximum
+        self._inbox: queue.Queue[Incoming | None] = queue.Queue(maxsize=2 * receive_max + 16)
+        self._batches: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
+        self._flush_messages = max(1, receive_max // 2)
+        self._ack_lock = threading.Lock()
+        self._epoch = 0
+        self._connected = False
+        self._unacked = 0
+        self._threads = [
+            threading.Thread(target=self._batch_loop, name="ingest-batcher", daemon=True),
+            threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True),
+        ]
+        self.metrics.gauges.update(
+            unacked_messages=lambda: self._unacked,
+            inbox_depth=self._inbox.qsize,
+            agents_tracked=lambda: len(self.clock),
+            agents_clock_skewed=lambda: self.clock.beyond(settings.clock_skew_alert_s),
+        )
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
@@ -60,8 +99,11 @@ class IngestService:
             password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
             self.client.username_pw_set(settings.mqtt_username, password)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+
+    # --- MQTT network thread -------------------------------------------------------------------
 
     def _filters(self) -> list[str]:
         filters = [
@@ -70,6 +112,12 @@ class IngestService:
         ]
         group = self.settings.mqtt_share_group
         return [topics.shared(f, group) for f in filters] if group else filters
+
+    def _new_epoch(self, connected: bool) -> None:
+        with self._ack_lock:
+            self._epoch += 1
+            self._connected = connected
+            self._unacked = 0  # the broker redelivers what this connection left unacked
 
     def _on_connect(
         self,
@@ -82,8 +130,22 @@ class IngestService:
         if reason.is_failure:
             logger.error("broker refused ingest: %s", reason)
             return
+        self._new_epoch(connected=True)
         client.subscribe([(f, 1) for f in self._filters()])
         logger.info("connected (session present: %s); subscribing", flags.session_present)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.subscribed.clear()
+        self._new_epoch(connected=False)
+        if not self._stopping.is_set():
+            logger.warning("lost the broker (%s); reconnecting", reason)
 
     def _on_subscribe(
         self,
@@ -101,50 +163,110 @@ class IngestService:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self.metrics.inc("messages_received")
-        if self.handle(message.topic, bytes(message.payload)):
-            client.ack(message.mid, message.qos)
-
-    def handle(self, topic: str, payload: bytes) -> bool:
-        """Store or dead-letter one message. False only when stopping before it could be written."""
-        received_at = datetime.now(UTC)
-        decoded = decode(topic, payload, received_at, self.limits)
-        if isinstance(decoded, Rejection):
-            self.dead_letters.add(topic, payload, decoded)
-            return True
+        with self._ack_lock:
+            self._unacked += 1
+            epoch = self._epoch
+        item = Incoming(
+            epoch,
+            message.mid,
+            message.qos,
+            message.topic,
+            bytes(message.payload),
+            time.time(),
+            bool(message.retain),
+        )
         try:
-            if isinstance(decoded, Report):
-                lines, counter = report_lines(decoded, received_at), "reports_stored"
-            else:
-                lines, counter = presence_lines(decoded, received_at), "presence_stored"
-        except UnwritableValue as exc:
-            self.dead_letters.add(topic, payload, Rejection(Reason.UNWRITABLE, str(exc)))
-            return True
-        if not self._write(topic, payload, lines):
-            return False
-        self.metrics.inc(counter)
-        self.metrics.inc("points_written", len(lines))
-        return True
+            self._inbox.put_nowait(item)
+        except queue.Full:
+            self.metrics.inc("inbox_full_waits")
+            while not self._stopping.is_set():
+                try:
+                    self._inbox.put(item, timeout=POLL_S)
+                    return
+                except queue.Full:
+                    continue
+            # Stopping: the message stays unacknowledged and the broker redelivers it.
 
-    def _write(self, topic: str, payload: bytes, lines: list[str]) -> bool:
-        delay = BACKOFF_START_S
+    # --- batcher thread ------------------------------------------------------------------------
+
+    def _batch_loop(self) -> None:
+        max_points, max_age = self.settings.batch_max_points, self.settings.batch_max_age_s
+        batch: Batch | None = None
+        while True:
+            if batch is not None:
+                remaining = batch.started + max_age - time.monotonic()
+                if remaining <= 0:
+                    self._hand_over(batch)
+                    batch = None
+                    continue
+            timeout = POLL_S if batch is None else min(remaining, POLL_S)
+            try:
+                item = self._inbox.get(timeout=timeout)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                continue
+            if item is None:  # stop(): flush what we have, then tell the writer
+                if batch is not None:
+                    self._hand_over(batch)
+                self._hand_over(None)
+                return
+            if batch is None:
+                batch = Batch()
+            self.batcher.add(batch, item)
+            if len(batch.lines) >= max_points or len(batch.messages) >= self._flush_messages:
+                self._hand_over(batch)
+                batch = None
+
+    def _hand_over(self, batch: Batch | None) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._batches.put(batch, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    # --- writer thread -------------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
         while True:
             try:
-                self.writer.write(lines)
-                return True
-            except Rejected as exc:
-                self.dead_letters.add(topic, payload, Rejection(Reason.DB_REJECTED, str(exc)))
-                return True
-            except Retryable as exc:
-                self.metrics.inc("write_retries")
-                wait = exc.retry_after_s if exc.retry_after_s is not None else delay
-                logger.warning("write failed (%s); retrying in %.1f s", exc, wait)
-                if self._stopping.wait(min(wait, BACKOFF_MAX_S)):
-                    return False
-                delay = min(delay * 2, BACKOFF_MAX_S)
+                batch = self._batches.get(timeout=POLL_S)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                continue
+            if batch is None:
+                return
+            try:
+                self.delivery.deliver(batch)
+            except Stopped:
+                return
+            self._ack(batch)
+            now = time.time()
+            self.metrics.e2e_lag.observe_many(now - observed for observed in batch.observed)
+            if batch.reports:
+                self.metrics.inc("reports_stored", batch.reports)
+            if batch.presence:
+                self.metrics.inc("presence_stored", batch.presence)
+
+    def _ack(self, batch: Batch) -> None:
+        with self._ack_lock:  # the network thread cannot start a new connection meanwhile
+            if not self._connected:
+                return
+            for message in batch.messages:
+                if message.epoch == self._epoch:
+                    self.client.ack(message.mid, message.qos)
+                    self._unacked -= 1
+
+    # --- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        props.ReceiveMaximum = self.settings.mqtt_receive_maximum
         self.client.connect_async(
             self.settings.mqtt_host,
             self.settings.mqtt_port,
@@ -154,8 +276,20 @@ class IngestService:
         )
         self.client.loop_start()
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Write and acknowledge what is already batched (for up to ``grace_s``), then leave.
+
+        Whatever is not acknowledged by then stays with the broker for the next session."""
+        deadline = time.monotonic() + grace_s
+        started = [t for t in self._threads if t.ident is not None]
+        if started:
+            with contextlib.suppress(queue.Full):
+                self._inbox.put(None, timeout=grace_s)
+            for thread in started:
+                thread.join(max(0.0, deadline - time.monotonic()))
         self._stopping.set()
+        for thread in started:
+            thread.join()
         # paho 2.2's loop thread logs a spurious ERROR ("Client is not connected") when it runs once
         # more after a deliberate disconnect; nothing said during our own shutdown is news.
         self.client.disable_logger()

@@ -1,20 +1,33 @@
 """Writing line protocol to InfluxDB, with errors classified at this boundary.
 
-``InfluxV1Writer`` speaks the v1 ``POST /write`` over a keep-alive connection pool: InfluxDB 1.x,
-and 2.x through its v1-compatible endpoint (a bucket is a database there, with a token). Every
-failure becomes one of two exceptions, and the caller decides from the class alone:
-``Retryable`` (server down, 5xx, 429, timeout: keep the messages, retry later, honour Retry-After)
-or ``Rejected`` (4xx: these points will never be accepted: dead-letter them).
+Two endpoints, one interface (``Writer``): ``InfluxV1Writer`` speaks the v1 ``POST /write`` over a
+keep-alive connection pool (InfluxDB 1.x, and 2.x through its v1-compatible endpoint);
+``tsdb.writer_v2.InfluxV2Writer`` goes through ``influxdb-client``'s WriteApi (``/api/v2/write``:
+InfluxDB 2.x, 3.x, Cloud). Every failure becomes one of these exceptions, and the caller decides
+from the class alone:
+
+- ``Retryable``: server down, 5xx, 429, timeout. Keep the messages, retry later, honour
+  ``retry_after_s`` (from ``Retry-After``). ``Misconfigured`` (401, 403, 404) is retryable too: a
+  wrong token or a missing database is not the points' fault, and dropping a country's data
+  because of it would be worse than waiting for the operator.
+- ``TooLarge`` (413): split the batch and write the halves.
+- ``Rejected`` (other 4xx): these points will never be accepted: dead-letter them.
 """
 
 from __future__ import annotations
 
+import email.utils
+import time
 import urllib.parse
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Protocol
 
 import urllib3
 
 from tsdb.auth import auth_headers
+
+MAX_ERROR_TEXT = 300
 
 
 class WriteError(Exception):
@@ -27,21 +40,58 @@ class Retryable(WriteError):
         self.retry_after_s = retry_after_s
 
 
+class Misconfigured(Retryable):
+    """401/403/404: credentials or database/bucket wrong. Retried, and worth an operator's look."""
+
+
+class TooLarge(WriteError):
+    """413: the request body is over the server's limit; write the batch in smaller parts."""
+
+
 class Rejected(WriteError):
-    """InfluxDB refused the points themselves (400, 413 after splitting, …)."""
+    """InfluxDB refused the points themselves (400 bad line, field type conflict, …)."""
 
 
 class Writer(Protocol):
-    def write(self, lines: list[str]) -> None: ...
+    def write(self, lines: list[str]) -> None:
+        """Write the lines in one request, or raise one of the classes above."""
+        ...
 
     def close(self) -> None: ...
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds: a number of seconds or an HTTP date; None if absent or junk."""
+    if not value:
         return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def classify(status: int, headers: Mapping[str, str] | None, text: str) -> WriteError | None:
+    """The error for one HTTP answer of a write endpoint (None for success)."""
+    if 200 <= status < 300:
+        return None
+    text = text[:MAX_ERROR_TEXT]
+    if status == 429 or status >= 500:
+        after = retry_after(headers.get("Retry-After") if headers else None)
+        return Retryable(f"InfluxDB answered {status}: {text}", after)
+    if status == 413:
+        return TooLarge(f"InfluxDB refused the request size (413): {text}")
+    if status in (401, 403, 404):
+        return Misconfigured(f"InfluxDB answered {status} (check credentials and database): {text}")
+    return Rejected(f"InfluxDB refused the points ({status}): {text}")
 
 
 class InfluxV1Writer:
@@ -72,17 +122,19 @@ class InfluxV1Writer:
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")
+        started = time.monotonic()
         try:
             response = self._pool.request("POST", self._url, body=body, headers=self._headers)
         except urllib3.exceptions.HTTPError as exc:
-            raise Retryable(f"InfluxDB unreachable: {type(exc).__name__}") from None
-        if response.status == 204:
-            return
-        text = response.data.decode("utf-8", "replace")[:300]
-        if response.status == 429 or response.status >= 500:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise Retryable(f"InfluxDB answered {response.status}: {text}", retry_after)
-        raise Rejected(f"InfluxDB refused the points ({response.status}): {text}")
+            took = time.monotonic() - started
+            raise Retryable(
+                f"InfluxDB unreachable after {took:.1f} s: {type(exc).__name__}"
+            ) from None
+        error = classify(
+            response.status, response.headers, response.data.decode("utf-8", "replace")
+        )
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         self._pool.clear()
