@@ -1,4 +1,8 @@
-"""One probe cycle per interval: run every device's probe, build one report, publish it at QoS 1."""
+"""One probe cycle per interval: run every device's probe, number the report, store it durably.
+
+Sending is the link's job (``edge.link``): the cycle never waits for the network, so probing goes on
+at its own pace through fibre cuts and broker outages, and every report waits in the outbox.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ from datetime import UTC, datetime
 
 from contract.models import DeviceResult, Report, Status
 from edge.config import AgentConfig
-from edge.link import BrokerLink
+from edge.link import BrokerLink, CredentialsRefused
+from edge.outbox import Limits, Outbox
 from edge.probes import Probe
-from edge.state import SequenceStore
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +39,19 @@ class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.probes: list[Probe] = [device.build() for device in config.devices]
-        self.sequence = SequenceStore(config.state_dir)
-        self.link = BrokerLink(config)
+        box = config.outbox
+        self.outbox = Outbox(
+            config.state_dir / "outbox.sqlite",
+            Limits(
+                max_reports=box.max_reports,
+                max_bytes=int(box.max_mb * 1024 * 1024),
+                max_age_s=box.max_age_days * 86400,
+            ),
+        )
+        self.link = BrokerLink(config, self.outbox)
         self._pool = ThreadPoolExecutor(
             max_workers=min(MAX_PARALLEL_PROBES, len(self.probes)), thread_name_prefix="probe"
         )
-        # The agent's own counters, sent in every report.
-        self.unacked_reports = 0
-        self.dropped_reports = 0
         self.hung_probes = 0
 
     def _hard_limit(self, probe: Probe) -> float:
@@ -61,51 +70,71 @@ class Agent:
             logger.exception("probe of %s failed unexpectedly", probe.device_id)
             return probe.result(started, Status.DOWN, "probe_error", type(exc).__name__)
 
+    def _agent_metrics(self, cycle_ms: float, results: list[DeviceResult]) -> dict[str, float]:
+        stats = self.outbox.stats()
+        return {
+            "cycle_ms": round(cycle_ms, 3),
+            "probe_max_ms": max((r.duration_ms for r in results), default=0.0),
+            "hung_probes": self.hung_probes,
+            "outbox_depth": stats.depth,
+            "outbox_oldest_age_s": stats.oldest_age_s,
+            "outbox_bytes": stats.bytes,
+            "outbox_dropped_total": stats.dropped_total,
+            "resent_total": stats.resent_total,
+            "connects_total": self.link.connects,
+            "connect_failures_total": self.link.connect_failures,
+        }
+
     def run_cycle(self) -> Report:
+        """Probe every device once and put the numbered report in the outbox."""
         observed_at = datetime.now(UTC)
         started = time.perf_counter()
         futures = [(probe, self._pool.submit(probe.probe)) for probe in self.probes]
         results = [self._collect(probe, future, started) for probe, future in futures]
-        return Report(
-            area_id=self.config.area_id,
-            agent_id=self.config.agent_id,
-            seq=self.sequence.next(),
-            observed_at=observed_at,
-            interval_s=self.config.interval_s,
-            results=results,
-            agent_metrics={
-                "cycle_ms": round((time.perf_counter() - started) * 1000, 3),
-                "unacked_reports": self.unacked_reports,
-                "dropped_reports": self.dropped_reports,
-                "hung_probes": self.hung_probes,
-                "connects": self.link.connects,
-            },
-        )
+        metrics = self._agent_metrics((time.perf_counter() - started) * 1000, results)
+        built: list[Report] = []
 
-    def publish(self, report: Report) -> None:
-        if not self.link.publish_report(report.to_json()):
-            if self.link.connected.is_set():
-                self.unacked_reports += 1
-                logger.warning("report %d was not acknowledged in time", report.seq)
-            else:
-                logger.info("report %d held in memory until the broker is back", report.seq)
+        def build(seq: int) -> bytes:
+            report = Report(
+                area_id=self.config.area_id,
+                agent_id=self.config.agent_id,
+                seq=seq,
+                observed_at=observed_at,
+                interval_s=self.config.interval_s,
+                results=results,
+                agent_metrics=metrics,
+            )
+            built.append(report)
+            return report.to_json()
+
+        dropped = self.outbox.append(build)
+        if dropped:
+            logger.warning("outbox full: dropped the %d oldest reports", dropped)
+        return built[0]
 
     def run(self, stop: threading.Event, cycles: int | None = None) -> None:
-        """Run until ``stop`` is set (or ``cycles`` cycles are done), one cycle per interval."""
+        """Run until ``stop`` is set (or ``cycles`` cycles are done), one cycle per interval.
+
+        Raises ``CredentialsRefused`` when the broker refuses this agent.
+        """
         self.link.start()
-        self.link.connected.wait(timeout=min(5.0, self.config.interval_s))
         next_start = time.monotonic()
         done = 0
         try:
             while not stop.is_set() and (cycles is None or done < cycles):
+                if self.link.refused is not None:
+                    raise CredentialsRefused(self.link.refused)
                 report = self.run_cycle()
-                self.publish(report)
                 done += 1
                 logger.debug("cycle %d: %d results", report.seq, len(report.results))
                 next_start += self.config.interval_s
                 # A cycle that overran is not made up for: cycles never bunch up.
                 next_start = max(next_start, time.monotonic())
-                _sleep_until(next_start, stop)
+                if cycles is None or done < cycles:
+                    _sleep_until(next_start, stop)
         finally:
-            self.link.stop()
+            self.link.stop(flush_s=self.config.outbox.flush_on_stop_s)
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self.outbox.close()
+        if self.link.refused is not None:
+            raise CredentialsRefused(self.link.refused)

@@ -27,7 +27,23 @@ class BrokerConfig(BaseModel):
     )
     auth: Credentials | None = Field(default=None, description="the agent's broker credentials")
     keepalive_s: int = Field(default=30, ge=5, le=600, description="MQTT keep-alive")
-    publish_timeout_s: float = Field(default=10.0, gt=0, description="wait for the broker's ack")
+
+
+class OutboxConfig(BaseModel):
+    """The durable outbox (``state_dir/outbox.sqlite``): bounds, and how fast a backlog drains."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_reports: int = Field(default=200_000, ge=10, description="oldest dropped beyond this")
+    max_mb: float = Field(default=200, gt=0, description="oldest dropped beyond this size")
+    max_age_days: float = Field(default=30, gt=0, description="reports older than this dropped")
+    send_rate_per_s: float = Field(
+        default=20, gt=0, le=10_000, description="cap on reports sent per second (backlog drain)"
+    )
+    window: int = Field(default=16, ge=1, le=1000, description="reports in flight awaiting ack")
+    flush_on_stop_s: float = Field(
+        default=5, ge=0, le=120, description="on a graceful stop, keep sending this long"
+    )
 
 
 class AgentConfig(BaseModel):
@@ -38,9 +54,10 @@ class AgentConfig(BaseModel):
     interval_s: float = Field(default=60.0, ge=1, le=3600, description="seconds between cycles")
     state_dir: Path = Field(
         default=Path("state"),
-        description="where the agent keeps its sequence number (relative to the config file)",
+        description="where the agent keeps its outbox and references (relative to the config file)",
     )
     broker: BrokerConfig
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     devices: list[DeviceConfig] = Field(min_length=1, max_length=500)
 
     @field_validator("devices")

@@ -1,16 +1,23 @@
-"""The agent's connection to the broker: presence, the Will, and honest connection state.
+"""The agent's road to the broker: one thread that connects, sends the outbox in order, reconnects.
 
-``online`` is published (retained) on every connect, the broker publishes ``offline`` by the Will
-when the agent vanishes, and a graceful stop publishes ``offline`` itself. Refused credentials stop
-the agent with a clear message instead of a retry storm; network failures are retried by paho with
-backoff (1 s → 2 min).
+- Every report waits in the durable outbox; it is sent at QoS 1 and deleted only when the broker
+  acknowledges it (PUBACK). A bounded window of reports is in flight at once, and a token bucket
+  caps the send rate so a day of backlog does not flood the broker after a fibre cut.
+- Each connection is a fresh paho client, so nothing half-sent is carried over in memory: after a
+  reconnect the outbox is simply read again from the oldest unacknowledged report.
+- Network failures back off from 1 s to 2 min with full jitter; a refused identity (bad login, not
+  authorised to connect or to publish on our own topic) stops the agent and says so.
+- Presence: ``online`` (retained) on every connect, ``offline`` by the Will, and ``offline`` on a
+  graceful stop after flushing what can be flushed.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import ssl
 import threading
+import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -22,53 +29,64 @@ from contract import topics
 from contract.models import Presence, PresenceState
 from edge import __version__
 from edge.config import AgentConfig
+from edge.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
-# MQTT v5 CONNACK reason codes that retrying cannot fix.
-_FATAL_CONNACK = {
-    0x84,
-    0x85,
-    0x86,
-    0x87,
-    0x8C,
-}  # bad protocol, bad client id, bad login, not authorised, bad auth method
-IN_MEMORY_QUEUE = 1000  # reports paho may hold while disconnected (a durable outbox is issue 4)
+# MQTT v5 reason codes that retrying cannot fix (CONNACK and PUBACK).
+_FATAL = {
+    0x84: "unsupported protocol version",
+    0x85: "client identifier not valid",
+    0x86: "bad user name or password",
+    0x87: "not authorized",
+    0x8C: "bad authentication method",
+}
+BACKOFF_MIN_S = 1.0
+BACKOFF_MAX_S = 120.0
 
 
 class CredentialsRefused(Exception):
-    """The broker refused this agent's identity: retrying would not help."""
+    """The broker refused this agent's identity or its right to publish: retrying would not help."""
+
+
+class TokenBucket:
+    def __init__(self, rate_per_s: float, burst: int) -> None:
+        self.rate = rate_per_s
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
 
 class BrokerLink:
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, outbox: Outbox) -> None:
         self.config = config
+        self.outbox = outbox
         self.report_topic = topics.report_topic(config.area_id, config.agent_id)
         self.status_topic = topics.status_topic(config.area_id, config.agent_id)
+        self.client_id = f"agent-{config.area_id}-{config.agent_id}"
         self.connected = threading.Event()
         self.refused: str | None = None
+        # Counters for the agent's own metrics.
         self.connects = 0
-        self._stopping = False
-        client_id = f"agent-{config.area_id}-{config.agent_id}"
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.client.enable_logger(logging.getLogger("edge.paho"))
-        self.client.reconnect_delay_set(min_delay=1, max_delay=120)
-        self.client.max_queued_messages_set(IN_MEMORY_QUEUE)
-        broker = config.broker
-        if broker.auth is not None:
-            self.client.username_pw_set(broker.auth.username, broker.auth.password())
-        if broker.tls:
-            self.client.tls_set(
-                ca_certs=str(broker.ca_file) if broker.ca_file else None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        self.client.will_set(
-            self.status_topic, self._presence(PresenceState.OFFLINE, None), qos=1, retain=True
-        )
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
+        self.connect_failures = 0
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._flush_deadline = 0.0
+        self._inflight: dict[int, int] = {}  # MQTT message id → report seq
+        self._last_sent = 0
+        self._bucket = TokenBucket(config.outbox.send_rate_per_s, config.outbox.window)
+        self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
+
+    # ----- one connection -----------------------------------------------------------------
 
     def _presence(self, state: PresenceState, at: datetime | None) -> bytes:
         return Presence(
@@ -79,6 +97,26 @@ class BrokerLink:
             version=__version__,
         ).to_json()
 
+    def _new_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
+        )
+        broker = self.config.broker
+        if broker.auth is not None:
+            client.username_pw_set(broker.auth.username, broker.auth.password())
+        if broker.tls:
+            ca = str(broker.ca_file) if broker.ca_file else None
+            client.tls_set(ca_certs=ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        offline = self._presence(PresenceState.OFFLINE, None)
+        client.will_set(self.status_topic, offline, qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_publish = self._on_publish
+        return client
+
+    def _refuse(self, why: str) -> None:
+        self.refused = why
+        logger.error("the broker refused this agent (%s): check its credentials and ACL", why)
+
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -88,74 +126,115 @@ class BrokerLink:
         properties: Properties | None,
     ) -> None:
         if reason.is_failure:
-            if reason.value in _FATAL_CONNACK:
-                self.refused = str(reason)
-                logger.error(
-                    "broker refused this agent (%s): check its credentials and ACL", reason
-                )
-                client.disconnect()
+            if reason.value in _FATAL:
+                self._refuse(f"connect: {_FATAL[reason.value]}")
             else:
-                logger.warning("broker did not accept the connection: %s; retrying", reason)
+                logger.warning("the broker did not accept the connection: %s", reason)
             return
         self.connects += 1
-        client.publish(
-            self.status_topic,
-            self._presence(PresenceState.ONLINE, datetime.now(UTC)),
-            qos=1,
-            retain=True,
-        )
+        online = self._presence(PresenceState.ONLINE, datetime.now(UTC))
+        client.publish(self.status_topic, online, qos=1, retain=True)
         self.connected.set()
         logger.info(
             "connected to the broker (%s:%s)", self.config.broker.host, self.config.broker.port
         )
 
-    def _on_disconnect(
+    def _on_publish(
         self,
         client: mqtt.Client,
         userdata: object,
-        flags: mqtt.DisconnectFlags,
+        mid: int,
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self.connected.clear()
-        if self.refused is None and not self._stopping:
-            logger.warning("disconnected from the broker (%s); reconnecting with backoff", reason)
+        seq = self._inflight.pop(mid, None)
+        if seq is None:
+            return  # presence
+        if reason.is_failure:
+            self._refuse(f"publish of report {seq}: {_FATAL.get(reason.value, str(reason))}")
+            return
+        self.outbox.remove(seq)
+
+    def _pump(self, client: mqtt.Client) -> None:
+        """Send outbox reports while the window and the rate allow."""
+        room = self.config.outbox.window - len(self._inflight)
+        if room <= 0:
+            return
+        for entry in self.outbox.peek(room, after_seq=self._last_sent):
+            if not self._bucket.take():
+                return
+            self.outbox.mark_sending(entry.seq)
+            info = client.publish(self.report_topic, entry.payload, qos=1)
+            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return  # the connection just dropped; the report stays in the outbox
+            self._inflight[info.mid] = entry.seq
+            self._last_sent = entry.seq
+
+    def _session(self, client: mqtt.Client) -> None:
+        """Run one connection until it drops, we are refused, or the stop flush is over."""
+        while self.refused is None:
+            if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return
+            if not self.connected.is_set():
+                continue
+            stopping = self._stop.is_set()
+            if stopping and (time.monotonic() > self._flush_deadline or self._drained()):
+                self._say_offline(client)
+                return
+            self._pump(client)
+
+    def _drained(self) -> bool:
+        return not self._inflight and not self.outbox.peek(1, after_seq=self._last_sent)
+
+    def _say_offline(self, client: mqtt.Client) -> None:
+        offline = self._presence(PresenceState.OFFLINE, datetime.now(UTC))
+        info = client.publish(self.status_topic, offline, qos=1, retain=True)
+        deadline = time.monotonic() + 2
+        while not info.is_published() and time.monotonic() < deadline:
+            if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                break
+        client.disconnect()
+        client.loop(timeout=0.05)
+
+    # ----- reconnecting -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = BACKOFF_MIN_S
+        try:
+            while not self._stop.is_set() and self.refused is None:
+                client = self._new_client()
+                broker = self.config.broker
+                try:
+                    client.connect(broker.host, broker.port, broker.keepalive_s, clean_start=True)
+                except (OSError, ssl.SSLError) as exc:
+                    self.connect_failures += 1
+                    logger.warning("cannot reach the broker: %s", type(exc).__name__)
+                else:
+                    connects_before = self.connects
+                    self._session(client)
+                    self.connected.clear()
+                    self._inflight.clear()
+                    self._last_sent = 0  # read again from the oldest unacknowledged report
+                    if self.connects > connects_before:
+                        delay = BACKOFF_MIN_S
+                    if client.is_connected():
+                        client.disconnect()
+                if self._stop.is_set() or self.refused is not None:
+                    return
+                wait = random.uniform(0, delay)  # noqa: S311 - full jitter, not cryptography
+                logger.info("reconnecting in %.1f s", wait)
+                self._stop.wait(wait)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+        finally:
+            self._stopped.set()
+
+    # ----- the agent's side ---------------------------------------------------------------
 
     def start(self) -> None:
-        broker = self.config.broker
-        self.client.connect_async(
-            broker.host, broker.port, keepalive=broker.keepalive_s, clean_start=True
-        )
-        self.client.loop_start()
+        self._thread.start()
 
-    def publish_report(self, payload: bytes) -> bool:
-        """Publish at QoS 1; True once the broker acknowledged it within the timeout."""
-        if self.refused is not None:
-            raise CredentialsRefused(self.refused)
-        info = self.client.publish(self.report_topic, payload, qos=1)
-        if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
-            return False
-        if not self.connected.is_set():
-            return False  # queued in memory; paho sends it after reconnecting
-        try:
-            info.wait_for_publish(timeout=self.config.broker.publish_timeout_s)
-        except RuntimeError:
-            return False
-        return info.is_published()
-
-    def stop(self) -> None:
-        self._stopping = True
-        if self.connected.is_set():
-            info = self.client.publish(
-                self.status_topic,
-                self._presence(PresenceState.OFFLINE, datetime.now(UTC)),
-                qos=1,
-                retain=True,
-            )
-            try:
-                info.wait_for_publish(timeout=2)
-            except RuntimeError:
-                logger.warning("could not publish 'offline' before stopping")
-        self.client.disable_logger()  # see IngestService.stop: paho logs a spurious error here
-        self.client.disconnect()
-        self.client.loop_stop()
+    def stop(self, flush_s: float) -> None:
+        """Flush the outbox for up to ``flush_s`` seconds if connected, say offline, disconnect."""
+        self._flush_deadline = time.monotonic() + flush_s
+        self._stop.set()
+        self._stopped.wait(flush_s + 5)

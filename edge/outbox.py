@@ -1,0 +1,183 @@
+"""The durable outbox: every report is written here first and leaves only when the broker acked it.
+
+One SQLite file in WAL mode on the agent's disk. It also owns the per-agent sequence number, so a
+report's number and its row are written in one transaction: a crash can never reuse a number or
+lose a numbered report. Bounded by count, bytes and age; when full the *oldest* reports go first,
+and every drop is counted in the file itself, so the count survives restarts and reaches the
+server in the next report.
+
+Delivery is at-least-once: a report sent but not yet deleted when the agent dies is sent again
+after the restart. Those re-sends are counted as possible duplicates (the server rewrites the same
+points, so they do no harm).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    seq INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    payload BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    payload: bytes
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_reports: int = 200_000
+    max_bytes: int = 200 * 1024 * 1024
+    max_age_s: float = 30 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    depth: int
+    bytes: int
+    oldest_age_s: float
+    last_seq: int
+    dropped_total: int
+    resent_total: int
+
+
+class Outbox:
+    def __init__(self, path: Path, limits: Limits | None = None, durable: bool = True) -> None:
+        """``durable``: fsync every append (survives power cuts); off only for throwaway tests."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.limits = limits or Limits()
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT count(*), coalesce(sum(length(payload)), 0) FROM reports")
+        self._depth, self._bytes = row.fetchone()
+        # Rows already tried before this process started may have reached the broker: count them
+        # as possible duplicates when they are sent again.
+        self._tried_before_start = {
+            seq for (seq,) in self._db.execute("SELECT seq FROM reports WHERE attempts > 0")
+        }
+
+    def _counter(self, name: str) -> int:
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _add(self, name: str, amount: int) -> None:
+        self._db.execute(
+            "INSERT INTO counters(name, value) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+            (name, amount),
+        )
+
+    def append(self, build: Callable[[int], bytes]) -> int:
+        """Number the next report, build it with that number, and store it, in one transaction.
+
+        Returns how many old reports were dropped to make room (usually 0).
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._counter("last_seq") + 1
+                payload = build(seq)
+                self._db.execute(
+                    "INSERT INTO reports(seq, created, payload) VALUES (?, ?, ?)",
+                    (seq, time.time(), payload),
+                )
+                self._add("last_seq", 1)
+                self._depth += 1
+                self._bytes += len(payload)
+                dropped = self._enforce_limits()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._reload_totals()
+                raise
+            return dropped
+
+    def _reload_totals(self) -> None:
+        row = self._db.execute("SELECT count(*), coalesce(sum(length(payload)), 0) FROM reports")
+        self._depth, self._bytes = row.fetchone()
+
+    def _enforce_limits(self) -> int:
+        """Drop the oldest rows beyond any limit; called inside the append transaction."""
+        dropped = 0
+        cutoff = time.time() - self.limits.max_age_s
+        while self._depth > 1 and (
+            self._depth > self.limits.max_reports
+            or self._bytes > self.limits.max_bytes
+            or self._oldest_created() < cutoff
+        ):
+            seq, size = self._db.execute(
+                "SELECT seq, length(payload) FROM reports ORDER BY seq LIMIT 1"
+            ).fetchone()
+            self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
+            self._depth -= 1
+            self._bytes -= size
+            dropped += 1
+        if dropped:
+            self._add("dropped_total", dropped)
+        return dropped
+
+    def _oldest_created(self) -> float:
+        # Rows are appended in seq order, so the first by seq (primary key) is the oldest.
+        row = self._db.execute("SELECT created FROM reports ORDER BY seq LIMIT 1").fetchone()
+        return float(row[0]) if row is not None else time.time()
+
+    def peek(self, limit: int, after_seq: int = 0) -> list[Entry]:
+        """The oldest pending reports with a number above ``after_seq``, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, payload, attempts FROM reports WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [Entry(seq, bytes(payload), attempts) for seq, payload, attempts in rows]
+
+    def mark_sending(self, seq: int) -> None:
+        """Record an attempt before the bytes leave, so a crash after sending is known."""
+        with self._lock:
+            self._db.execute("UPDATE reports SET attempts = attempts + 1 WHERE seq = ?", (seq,))
+            if seq in self._tried_before_start:
+                self._tried_before_start.discard(seq)
+                self._add("resent_total", 1)
+
+    def remove(self, seq: int) -> None:
+        """The broker acknowledged ``seq``: it leaves the outbox."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM reports WHERE seq = ? RETURNING length(payload)", (seq,)
+            ).fetchone()
+            if row is not None:
+                self._depth -= 1
+                self._bytes -= int(row[0])
+
+    def stats(self) -> Stats:
+        with self._lock:
+            oldest_age = time.time() - self._oldest_created() if self._depth else 0.0
+            return Stats(
+                depth=self._depth,
+                bytes=self._bytes,
+                oldest_age_s=round(oldest_age, 3),
+                last_seq=self._counter("last_seq"),
+                dropped_total=self._counter("dropped_total"),
+                resent_total=self._counter("resent_total"),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
