@@ -100,3 +100,45 @@ def parse(topic_name: str) -> TopicParts:
             f"topic {topic_name[:120]!r} has an unknown channel {channel[:40]!r}"
         ) from None
     return TopicParts(check_slug(area_id, "area id"), check_slug(agent_id, "agent id"), kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What one broker account may do: the gateway writes these into Mosquitto's ACL file.
+
+    Built here, from the same builders the agent, ingest and API use, so the ACL cannot drift
+    from the topics actually spoken. Filters may contain ``+``; Mosquitto matches them.
+    """
+
+    publish: tuple[str, ...] = ()
+    subscribe: tuple[str, ...] = ()
+
+
+def agent_grants(area_id: str, agent_id: str) -> Grants:
+    """One agent: its own report and presence (and its Will), and only its own commands."""
+    return Grants(
+        publish=(report_topic(area_id, agent_id), status_topic(area_id, agent_id)),
+        subscribe=(command_topic(area_id, agent_id),),
+    )
+
+
+def ingest_grants() -> Grants:
+    """Ingest: read every report and presence, publish nothing."""
+    return Grants(subscribe=(subscription(Channel.REPORT), subscription(Channel.STATUS)))
+
+
+def api_grants() -> Grants:
+    """The API: send commands to any agent, read nothing."""
+    return Grants(publish=(subscription(Channel.COMMAND),))
+
+
+def area_grants(area_ids: tuple[str, ...]) -> Grants:
+    """A commune broker's bridge: speak for the agents of its own areas only."""
+    return Grants(
+        publish=tuple(
+            subscription(channel, area)
+            for area in area_ids
+            for channel in (Channel.REPORT, Channel.STATUS)
+        ),
+        subscribe=tuple(subscription(Channel.COMMAND, area) for area in area_ids),
+    )
