@@ -15,34 +15,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contract.models import Presence, Report
-from tsdb.lineprotocol import FieldValue, line, timestamp_ns
+from contract.models import DeviceKind, Presence, Report, Status
+from tsdb.lineprotocol import FieldValue, line, line_after_tags, tags_text, timestamp_ns
 
 
 def _number(value: bool | int | float | str) -> FieldValue:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+    return float(value) if type(value) is int else value  # bool stays bool
+
+
+_STATUS = {status: (status.value, status.code) for status in Status}
+_KIND = {kind: kind.value for kind in DeviceKind}
 
 
 def report_lines(
     report: Report, received_at: datetime, clock_offset_s: float | None = None
 ) -> list[str]:
     when = timestamp_ns(report.observed_at)
+    # Tags in key order: agent, area (escaped once per report), then device.
+    common = tags_text({"agent": report.agent_id, "area": report.area_id})
     lines = []
     for result in report.results:
+        status, code = _STATUS[result.status]
         fields: dict[str, FieldValue] = {
-            "status": result.status.value,
-            "status_code": result.status.code,
+            "status": status,
+            "status_code": code,
             "duration_ms": result.duration_ms,
         }
         if result.reason is not None:
             fields["reason"] = result.reason
         if result.detail is not None:
             fields["detail"] = result.detail
-        fields.update((name, _number(value)) for name, value in result.metrics.items())
-        tags = {"area": report.area_id, "agent": report.agent_id, "device": result.device_id}
-        lines.append(line(result.kind.value, tags, fields, when))
+        for name, value in result.metrics.items():
+            fields[name] = float(value) if type(value) is int else value
+        tags = common + tags_text({"device": result.device_id})
+        lines.append(line_after_tags(_KIND[result.kind], tags, fields, when))
     summary: dict[str, FieldValue] = {
         "seq": report.seq,
         "interval_s": report.interval_s,

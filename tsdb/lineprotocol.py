@@ -8,8 +8,9 @@ that ends in a backslash (``Point`` appends a space to it), a measurement starti
 
 from __future__ import annotations
 
+import functools
 import math
-import unicodedata
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -26,14 +27,38 @@ class UnwritableValue(ValueError):
     """A value line protocol cannot store faithfully; the message names it."""
 
 
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CACHE = 1 << 16  # names repeat (kinds, device ids, field keys): escape each once
+
+
 def _check_name(value: str, what: str) -> str:
     if not value:
         raise UnwritableValue(f"{what} is empty")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if _CONTROL.search(value):
         raise UnwritableValue(f"{what} {value[:60]!r} contains a control character")
     if value.endswith("\\"):
         raise UnwritableValue(f"{what} {value[:60]!r} ends with a backslash")
     return value
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _measurement(value: str) -> str:
+    if value.startswith("#"):
+        raise UnwritableValue(f"measurement {value[:60]!r} starts with '#' (a comment)")
+    return _check_name(value, "measurement").translate(_ESCAPE_MEASUREMENT)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _key(value: str, what: str) -> str:
+    return _check_name(value, what).translate(_ESCAPE_KEY)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _tag(key: str, value: str) -> str:
+    if value == "":
+        raise UnwritableValue(f"tag {key!r} is empty")
+    return f",{_key(key, 'tag key')}={_check_name(value, f'tag {key!r}').translate(_ESCAPE_KEY)}"
 
 
 def _field(value: FieldValue, key: str) -> str:
@@ -50,9 +75,45 @@ def _field(value: FieldValue, key: str) -> str:
     return '"' + value.translate(_ESCAPE_STRING) + '"'
 
 
+@functools.lru_cache(maxsize=_CACHE)
+def _field_key(key: str) -> str:
+    return _key(key, "field key") + "="
+
+
+def _value(value: FieldValue, key: str) -> str:
+    """``_field`` with a fast path for exact built-in types (the common case, same output)."""
+    if type(value) is float:
+        if not math.isfinite(value):
+            return _field(value, key)  # raises with the field's name
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if type(value) is str:
+        if '"' in value or "\\" in value:
+            return '"' + value.translate(_ESCAPE_STRING) + '"'
+        return f'"{value}"'
+    if type(value) is int:
+        return f"{value}i"
+    return _field(value, key)
+
+
 def timestamp_ns(moment: datetime) -> int:
     """Nanoseconds since the epoch, exact to the microsecond (no float rounding)."""
     return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
+
+
+def tags_text(tags: Mapping[str, str]) -> str:
+    """The escaped ``,key=value`` part of a series key, tags sorted by key as ``Point`` does."""
+    return "".join([_tag(key, tags[key]) for key in sorted(tags)])
+
+
+def line_after_tags(
+    measurement: str, tags: str, fields: Mapping[str, FieldValue], time_ns: int
+) -> str:
+    """``line()`` for callers that escaped the tags once for many points (``tags_text``)."""
+    if not fields:
+        raise UnwritableValue(f"point of {measurement!r} has no fields")
+    body = ",".join([_field_key(key) + _value(fields[key], key) for key in sorted(fields)])
+    return f"{_measurement(measurement)}{tags} {body} {time_ns}"
 
 
 def line(
@@ -65,19 +126,6 @@ def line(
     values; we refuse them, since a dropped tag would silently merge two series."""
     if not fields:
         raise UnwritableValue(f"point of {measurement!r} has no fields")
-    if measurement.startswith("#"):
-        raise UnwritableValue(f"measurement {measurement[:60]!r} starts with '#' (a comment)")
-    parts = [_check_name(measurement, "measurement").translate(_ESCAPE_MEASUREMENT)]
-    for key in sorted(tags):
-        value = tags[key]
-        if value == "":
-            raise UnwritableValue(f"tag {key!r} is empty")
-        parts.append(
-            f",{_check_name(key, 'tag key').translate(_ESCAPE_KEY)}"
-            f"={_check_name(value, f'tag {key!r}').translate(_ESCAPE_KEY)}"
-        )
-    body = ",".join(
-        f"{_check_name(key, 'field key').translate(_ESCAPE_KEY)}={_field(value, key)}"
-        for key, value in sorted(fields.items())
-    )
-    return f"{''.join(parts)} {body} {time_ns}"
+    head = _measurement(measurement) + "".join([_tag(key, tags[key]) for key in sorted(tags)])
+    body = ",".join([_field_key(key) + _value(fields[key], key) for key in sorted(fields)])
+    return f"{head} {body} {time_ns}"
