@@ -1,0 +1,178 @@
+"""``python -m gateway``: create the broker's configuration and manage agent accounts.
+
+    python -m gateway init DIR --host mqtt.example.vn
+    python -m gateway provision-agent --dir DIR --area son-vi-khu-6 --agent nvh
+    python -m gateway revoke-agent --dir DIR --area son-vi-khu-6 --agent nvh
+    python -m gateway list-agents --dir DIR
+
+Changes are rendered into Mosquitto's password and ACL files and the running broker (found by
+its pid file) is told to reload them: no restart, connected agents stay connected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gateway import accounts, bundle, ops, settings
+from gateway.certs import CertificateError
+from gateway.settings import GatewayError, GatewaySettings
+
+DIR_ENV = "SMARTAREA_GATEWAY_DIR"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a gateway folder: Mosquitto config, TLS, accounts")
+    init.add_argument("dir", type=Path)
+    init.add_argument(
+        "--host",
+        action="append",
+        required=True,
+        dest="hosts",
+        help="name or address agents dial (repeat for several; the first is used in agent bundles)",
+    )
+    init.add_argument("--agent-port", type=int, default=8883)
+    init.add_argument("--agent-bind", default="0.0.0.0")  # noqa: S104
+    init.add_argument("--local-port", type=int, default=1883)
+    init.add_argument("--user", default="mosquitto", help="OS user Mosquitto drops to as root")
+    init.add_argument("--ca", type=Path, help="operator's CA certificate (with --cert, --key)")
+    init.add_argument("--cert", type=Path, help="operator's broker certificate")
+    init.add_argument("--key", type=Path, help="its private key")
+
+    apply = sub.add_parser("apply", help="re-render Mosquitto's files after editing gateway.toml")
+    apply.add_argument("dir", type=Path)
+
+    def with_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dir",
+            type=Path,
+            default=os.environ.get(DIR_ENV),
+            help=f"the gateway folder (default: ${DIR_ENV})",
+        )
+        p.add_argument("--no-reload", action="store_true", help="do not signal the running broker")
+
+    prov = sub.add_parser("provision-agent", help="create an agent's account and its bundle")
+    with_dir(prov)
+    prov.add_argument("--area", required=True)
+    prov.add_argument("--agent", required=True)
+    prov.add_argument("--out", type=Path, help="bundle folder (default ./agent-AREA-AGENT)")
+    prov.add_argument("--rotate", action="store_true", help="replace an existing password")
+
+    revoke = sub.add_parser("revoke-agent", help="remove an agent's account")
+    with_dir(revoke)
+    revoke.add_argument("--area", required=True)
+    revoke.add_argument("--agent", required=True)
+
+    lst = sub.add_parser("list-agents", help="list agent and bridge accounts")
+    with_dir(lst)
+
+    bridge = sub.add_parser("provision-bridge", help="account + config for a commune broker")
+    with_dir(bridge)
+    bridge.add_argument("--name", required=True, help="commune slug, e.g. 'son-vi'")
+    bridge.add_argument("--area", action="append", required=True, dest="areas")
+    bridge.add_argument("--out", type=Path, help="bundle folder (default ./bridge-NAME)")
+    bridge.add_argument(
+        "--ca-path",
+        default="/etc/mosquitto/certs/smartarea-ca.crt",
+        help="where ca.crt will lie on the commune broker",
+    )
+    bridge.add_argument("--rotate", action="store_true")
+    return parser
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    if args.dir is None:
+        raise GatewayError(f"give the gateway folder with --dir or ${DIR_ENV}")
+    return Path(args.dir).resolve()
+
+
+def _reload(args: argparse.Namespace, folder: Path) -> None:
+    if args.no_reload:
+        print("broker not signalled (--no-reload): run `kill -HUP <mosquitto pid>` to apply")
+    elif ops.reload(folder):
+        print("broker reloaded: the change is in force")
+    else:
+        print("no running broker found for this folder: the change applies when it starts")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        tls = (args.ca, args.cert, args.key)
+        if any(tls) and not all(tls):
+            raise GatewayError("give --ca, --cert and --key together, or none to generate them")
+        try:
+            config = GatewaySettings(
+                hosts=args.hosts,
+                agent_port=args.agent_port,
+                agent_bind=args.agent_bind,
+                local_port=args.local_port,
+                user=args.user,
+            )
+        except ValidationError as exc:
+            raise GatewayError(str(exc)) from None
+        ops.init(args.dir, config, tls if all(tls) else None)
+        folder = Path(args.dir).resolve()
+        print(f"gateway created in {folder}")
+        print(f"  start the broker:  mosquitto -c {folder / 'mosquitto.conf'}")
+        print(f"  ingest and API accounts: {folder / 'secrets'}/{{ingest,api}}.env (0600)")
+        print(f"  agents trust:      {folder / 'tls' / 'ca.crt'}")
+        return 0
+    if args.command == "apply":
+        ops.apply(Path(args.dir).resolve())
+        folder = Path(args.dir).resolve()
+        print(f"rendered {folder / 'mosquitto.conf'}")
+        print("listener, TLS and limit changes need a broker restart; accounts apply on reload")
+        ops.reload(folder)
+        return 0
+    folder = _folder(args)
+    if args.command == "provision-agent":
+        issued = ops.provision_agent(folder, args.area, args.agent, rotate=args.rotate)
+        out = args.out or Path(f"agent-{args.area}-{args.agent}")
+        config = settings.load(folder)
+        bundle.write_agent_bundle(out, issued, folder, config)
+        print(f"agent {issued.account.username} provisioned; bundle in {out.resolve()}")
+        print("  copy it to the cultural-house PC, add the cameras to agent.toml, then delete it")
+        print(f"  (it holds the only copy of the password, in {bundle.PASSWORD_FILE}, 0600)")
+        _reload(args, folder)
+        return 0
+    if args.command == "provision-bridge":
+        issued = ops.provision_bridge(folder, args.name, tuple(args.areas), rotate=args.rotate)
+        out = args.out or Path(f"bridge-{args.name}")
+        config = settings.load(folder)
+        bundle.write_bridge_bundle(out, issued, folder, config, args.name, args.ca_path)
+        print(f"bridge {issued.account.username} provisioned; config in {out.resolve()}")
+        _reload(args, folder)
+        return 0
+    if args.command == "revoke-agent":
+        account = ops.revoke(folder, accounts.agent_username(args.area, args.agent))
+        print(f"agent {account.username} revoked")
+        _reload(args, folder)
+        return 0
+    # list-agents
+    for account in ops.listing(folder):
+        if account.role in (accounts.Role.AGENT, accounts.Role.BRIDGE):
+            print(
+                f"{account.username}\t{account.role.value}\t{account.describe()}\t"
+                f"since {account.created_at:%Y-%m-%d %H:%M}Z"
+            )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except (GatewayError, CertificateError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
