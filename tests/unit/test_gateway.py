@@ -1,0 +1,229 @@
+"""The gateway's pure parts: password format, ACL rendering, the folder it manages, the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from contract import topics
+from edge.config import load
+from gateway import accounts, certs, ops, passwords
+from gateway.__main__ import main
+from gateway.accounts import Listener, Role
+from gateway.render import Layout, acl_file
+from gateway.settings import GatewayError, GatewaySettings
+
+
+def test_our_hashes_have_mosquittos_format_and_verify() -> None:
+    hashed = passwords.hash_password("mật khẩu", salt=b"0123456789ab")
+    _, kind, iterations, salt, digest = hashed.split("$")
+    assert (kind, iterations, salt) == ("7", "101", "MDEyMzQ1Njc4OWFi")
+    assert len(digest) == 88  # base64 of a 64-byte SHA-512 digest
+    assert passwords.verify("mật khẩu", hashed)
+    assert not passwords.verify("mat khau", hashed)
+    assert not passwords.verify("x", "$6$garbage")
+    assert passwords.hash_password("x") != passwords.hash_password("x")  # fresh salt each time
+
+
+def test_we_verify_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
+    tool = shutil.which("mosquitto_passwd")
+    assert tool is not None, "install the Debian package mosquitto (make deps)"
+    path = tmp_path / "passwd"
+    subprocess.run([tool, "-c", "-b", str(path), "alice", "s3cret pw"], check=True)
+    user, hashed = path.read_text().strip().split(":", 1)
+    assert user == "alice"
+    assert passwords.verify("s3cret pw", hashed)
+    assert not passwords.verify("s3cret", hashed)
+
+
+def test_agent_names_cannot_collide_or_pass_for_a_service() -> None:
+    assert accounts.agent_username("a-b", "c") != accounts.agent_username("a", "b-c")
+    assert accounts.agent_username("son-vi-khu-6", "nvh") == "son-vi-khu-6.nvh"
+    for service in (accounts.INGEST_USER, accounts.API_USER):
+        assert "." not in service
+    with pytest.raises(ValueError, match="area id"):
+        accounts.agent_username("son-vi/#", "nvh")
+
+
+def test_acl_lines_come_from_the_topic_builders() -> None:
+    agent = accounts.Account(
+        username="son-vi-khu-6.nvh",
+        role=Role.AGENT,
+        area_id="son-vi-khu-6",
+        agent_id="nvh",
+        password_hash=passwords.hash_password("x"),
+        created_at=accounts.now(),
+    )
+    text = acl_file([agent])
+    rules = [line for line in text.splitlines() if line.startswith("topic ")]
+    assert rules == [
+        f"topic write {topics.report_topic('son-vi-khu-6', 'nvh')}",
+        f"topic write {topics.status_topic('son-vi-khu-6', 'nvh')}",
+        f"topic read {topics.command_topic('son-vi-khu-6', 'nvh')}",
+    ]
+    assert "user son-vi-khu-6.nvh\n" in text
+    assert agent.password_hash not in text
+    assert "+" not in "".join(rules) and "#" not in "".join(rules)  # no wildcard for an agent
+
+
+def test_service_grants_are_least_rights() -> None:
+    assert topics.ingest_grants().publish == ()
+    assert set(topics.ingest_grants().subscribe) == {
+        topics.subscription(topics.Channel.REPORT),
+        topics.subscription(topics.Channel.STATUS),
+    }
+    assert topics.api_grants() == topics.Grants(
+        publish=(topics.subscription(topics.Channel.COMMAND),)
+    )
+    bridge = topics.area_grants(("son-vi-khu-6",))
+    assert all(
+        t.startswith("smartarea/v1/son-vi-khu-6/+/") for t in bridge.publish + bridge.subscribe
+    )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    ops.init(
+        tmp_path / "gw",
+        GatewaySettings(hosts=["mqtt.example.vn", "203.0.113.7"], user="nobody-here"),
+    )
+    return tmp_path / "gw"
+
+
+def test_init_writes_a_locked_down_broker_configuration(folder: Path) -> None:
+    conf = (folder / "mosquitto.conf").read_text()
+    for line in (
+        "per_listener_settings true",
+        "persistence true",
+        "max_queued_messages 1000000",
+        "listener 1883 127.0.0.1",
+        "listener 8883 0.0.0.0",
+        "use_username_as_clientid true",
+        "tls_version tlsv1.2",
+        "user nobody-here",
+    ):
+        assert line + "\n" in conf
+    assert "allow_anonymous true" not in conf
+    assert conf.count("allow_anonymous false") == 2
+    assert certs.server_hosts(folder / "tls" / "server.crt") == ["mqtt.example.vn", "203.0.113.7"]
+    for secret in (
+        "accounts.json",
+        "passwd-agents",
+        "passwd-local",
+        "acl-agents",
+        "acl-local",
+        "tls/ca.key",
+        "tls/server.key",
+        "secrets/ingest.env",
+        "secrets/api.env",
+    ):
+        assert (folder / secret).stat().st_mode & 0o777 == 0o600, secret
+    with pytest.raises(GatewayError, match="already holds a gateway"):
+        ops.init(folder, GatewaySettings(hosts=["x"]))
+
+
+def test_provision_revoke_and_list(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    issued = ops.provision_agent(folder, "son-vi-khu-6", "nvh")
+    layout = Layout(folder)
+    line = layout.password_file(Listener.AGENTS).read_text()
+    assert line.startswith("son-vi-khu-6.nvh:$7$101$")
+    assert passwords.verify(issued.password, line.strip().split(":", 1)[1])
+    assert "son-vi-khu-6.nvh" not in layout.password_file(Listener.LOCAL).read_text()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert issued.password not in path.read_text(errors="replace"), path
+    with pytest.raises(GatewayError, match="--rotate"):
+        ops.provision_agent(folder, "son-vi-khu-6", "nvh")
+    rotated = ops.provision_agent(folder, "son-vi-khu-6", "nvh", rotate=True)
+    assert rotated.password != issued.password
+
+    assert main(["list-agents", "--dir", str(folder)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [row.split("\t")[:3] for row in listed] == [
+        ["son-vi-khu-6.nvh", "agent", "area son-vi-khu-6, agent nvh"]
+    ]
+    assert (
+        main(["revoke-agent", "--dir", str(folder), "--area", "son-vi-khu-6", "--agent", "nvh"])
+        == 0
+    )
+    assert "no running broker" in capsys.readouterr().out
+    assert "son-vi-khu-6" not in (folder / "acl-agents").read_text()
+    assert (
+        main(["revoke-agent", "--dir", str(folder), "--area", "son-vi-khu-6", "--agent", "nvh"])
+        == 2
+    )
+    assert "no agent or bridge account" in capsys.readouterr().err
+    # Service accounts are not agents: revoke-agent cannot remove them.
+    with pytest.raises(GatewayError):
+        ops.revoke(folder, accounts.INGEST_USER)
+
+
+def test_errors_name_what_to_fix(
+    folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SMARTAREA_GATEWAY_DIR", raising=False)
+    assert main(["list-agents"]) == 2
+    assert "SMARTAREA_GATEWAY_DIR" in capsys.readouterr().err
+    assert main(["list-agents", "--dir", str(tmp_path / "nothing")]) == 2
+    assert "python -m gateway init" in capsys.readouterr().err
+    assert (
+        main(["provision-agent", "--dir", str(folder), "--area", "Sơn Vi", "--agent", "nvh"]) == 2
+    )
+    assert "area id 'Sơn Vi' is not a valid id" in capsys.readouterr().err
+    settings_file = folder / "gateway.toml"
+    settings_file.write_text(
+        settings_file.read_text().replace("agent_port = 8883", "agent_port = 0")
+    )
+    assert main(["apply", str(folder)]) == 2
+    assert "agent_port" in capsys.readouterr().err
+
+
+def test_supplied_certificates_must_fit_together(tmp_path: Path) -> None:
+    one = certs.generate(tmp_path / "one", ["mqtt.example.vn"])
+    two = certs.generate(tmp_path / "two", ["mqtt.example.vn"])
+    with pytest.raises(certs.CertificateError, match="not issued by"):
+        certs.install_supplied(tmp_path / "x", one.ca_cert, two.server_cert, two.server_key)
+    with pytest.raises(certs.CertificateError, match="is not the key of"):
+        certs.install_supplied(tmp_path / "x", one.ca_cert, one.server_cert, two.server_key)
+    installed = certs.install_supplied(
+        tmp_path / "ok", one.ca_cert, one.server_cert, one.server_key
+    )
+    assert installed.server_key.stat().st_mode & 0o777 == 0o600
+    assert installed.ca_key is None
+
+
+def test_the_agent_bundle_is_a_valid_agent_config(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    assert (
+        main(
+            [
+                "provision-agent",
+                "--dir",
+                str(folder),
+                "--area",
+                "son-vi-khu-6",
+                "--agent",
+                "nvh",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    config = load(out / "agent.toml")
+    assert (config.area_id, config.agent_id) == ("son-vi-khu-6", "nvh")
+    assert (config.broker.host, config.broker.port, config.broker.tls) == (
+        "mqtt.example.vn",
+        8883,
+        True,
+    )
+    assert config.broker.auth is not None and config.broker.auth.username == "son-vi-khu-6.nvh"
+    assert (out / "ca.crt").read_bytes() == (folder / "tls" / "ca.crt").read_bytes()
+    assert json.loads((folder / "accounts.json").read_text())[0]["role"] in {r.value for r in Role}
