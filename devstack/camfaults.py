@@ -35,7 +35,8 @@ class ImageFault(StrEnum):
 class FaultParams:
     """How a fault looks; the defaults are a clear case of each (the benchmark varies them)."""
 
-    blur_sigma: float = 4.0
+    blur_sigma: float = 4.0  # Gaussian blur (fog, a dirty lens)
+    defocus_radius: int = 0  # when set: a disk kernel of this radius instead (out of focus)
     cover_fraction: float = 0.6  # share of the view's area
     cover_side: str = "left"  # left, right, top, bottom, full
     cover_level: int = 60  # grey level of the occluder
@@ -59,7 +60,7 @@ def view(source: Image, shift: tuple[int, int] = (0, 0)) -> Image:
 def _noisy(image: Image, sigma: float, rng: np.random.Generator) -> Image:
     if sigma <= 0:
         return image
-    noise = rng.normal(0.0, sigma, image.shape)
+    noise = rng.standard_normal(image.shape, dtype=np.float32) * np.float32(sigma)
     return np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
@@ -94,7 +95,12 @@ def apply(source: Image, fault: ImageFault, params: FaultParams, rng: np.random.
     if fault is ImageFault.BLACK:
         return _noisy(np.full_like(image, 3), params.noise, rng)
     if fault is ImageFault.BLURRED:
-        image = np.asarray(cv2.GaussianBlur(image, (0, 0), params.blur_sigma), np.uint8)
+        if params.defocus_radius > 0:
+            size = 2 * params.defocus_radius + 1
+            disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)).astype(np.float32)
+            image = np.asarray(cv2.filter2D(image, -1, disk / disk.sum()), np.uint8)
+        else:
+            image = np.asarray(cv2.GaussianBlur(image, (0, 0), params.blur_sigma), np.uint8)
     elif fault is ImageFault.COVERED:
         image = _cover(image, params, rng)
     elif fault is ImageFault.DARK:

@@ -9,10 +9,10 @@ the order a verdict is chosen:
   always adds noise, so identity (not "little change", which misfires on static scenes) is the test.
 - ``covered``: part of the view is occluded: tiles that had texture in the reference are now flat
   *and* no longer look like the reference (a dark tile still correlates with its reference).
-- ``moved``: the camera was turned: a global shift measured by phase correlation, or a view that no
-  longer correlates with the reference at all.
 - ``blurred``: defocus, a dirty or fogged lens: edge energy (normalised by contrast, so darkness and
   lighting do not count) fell well below the reference's.
+- ``moved``: the camera was turned: a global shift measured by phase correlation, or a view that no
+  longer correlates with the reference at all.
 - ``dark``: low light or night. A warning only: IR night mode is normal.
 
 Every verdict carries the measured values that led to it, so thresholds can be tuned from data.
@@ -55,8 +55,8 @@ class Thresholds:
     black_spread: float = 14.0  # ... and the 1st-99th percentile spread under which it is
     frozen_diff: float = 0.02  # mean absolute pixel difference to the previous frame
     cover_fraction: float = 0.25  # share of textured reference tiles that went flat
-    cover_texture_ratio: float = 0.35  # a tile is flat when its texture fell under this ratio
-    cover_tile_match: float = 0.5  # ... and it correlates with its reference tile under this
+    cover_texture_ratio: float = 0.4  # a tile is flat when its texture fell under this ratio
+    cover_tile_match: float = 0.6  # ... and it correlates with its reference tile under this
     moved_shift: float = 0.04  # global shift, as a share of the frame width
     moved_match: float = 0.35  # correlation with the reference under which the view is gone
     blur_ratio: float = 0.6  # edge energy relative to the reference under which it is blurred
@@ -143,21 +143,30 @@ def _tiles(image: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
 
 
 def _covered_fraction(
-    small: npt.NDArray[np.float32], reference: npt.NDArray[np.float32], t: Thresholds
+    small: npt.NDArray[np.float32],
+    reference: npt.NDArray[np.float32],
+    luma_ratio: float,
+    t: Thresholds,
 ) -> float:
+    """Share of the reference's textured tiles that went flat and stopped looking like it.
+
+    Darkness scales texture with the light (night is not a cover), so the expected texture of a
+    tile is the reference's times the luma ratio when the picture got darker.
+    """
+    light = min(1.0, max(luma_ratio, 0.1))
     textured = covered = 0
     for tile, ref_tile in zip(_tiles(small), _tiles(reference), strict=True):
         ref_texture = float(ref_tile.std())
         if ref_texture < 4.0:  # sky, walls: nothing there to lose
             continue
         textured += 1
-        flat = float(tile.std()) < t.cover_texture_ratio * ref_texture
+        flat = float(tile.std()) < t.cover_texture_ratio * ref_texture * light
         if flat and _ncc(tile, ref_tile) < t.cover_tile_match:
             covered += 1
     return covered / textured if textured else 0.0
 
 
-def _shift(frame: Gray, reference: Gray) -> float:
+def _shift(frame: Gray, reference: Gray) -> tuple[float, float]:
     """The global translation between the views as a share of the frame width.
 
     Phase correlation at the full analysis size: at a quarter of it, shifts came out wrong by half
@@ -166,7 +175,7 @@ def _shift(frame: Gray, reference: Gray) -> float:
     a, b = reference.astype(np.float32), frame.astype(np.float32)
     window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     (dx, dy), _response = cv2.phaseCorrelate(a, b, window)
-    return float(np.hypot(dx, dy) / a.shape[1])
+    return float(dx), float(dy)
 
 
 def analyze(
@@ -188,8 +197,17 @@ def analyze(
         previous = _match_shape(previous, reference)
         frame_diff = float(cv2.absdiff(frame, previous).mean())
     small, ref_small = _small(frame), _small(reference)
-    covered = _covered_fraction(small, ref_small, t)
-    shift = _shift(frame, reference)
+    dx, dy = _shift(frame, reference)
+    shift = float(np.hypot(dx, dy)) / frame.shape[1]
+    if shift >= t.moved_shift:  # judge covers against the reference as the camera now sees it
+        scale = small.shape[1] / frame.shape[1]
+        height, width = ref_small.shape
+        turn = np.array([[1, 0, dx * scale], [0, 1, dy * scale]], dtype=np.float32)
+        ref_small = np.asarray(
+            cv2.warpAffine(ref_small, turn, (width, height), borderMode=cv2.BORDER_REPLICATE),
+            np.float32,
+        )
+    covered = _covered_fraction(small, ref_small, luma_ratio, t)
     match = _ncc(small, ref_small)
     ref_sharpness = _sharpness(reference)
     sharpness_ratio = _sharpness(frame) / ref_sharpness if ref_sharpness > 1e-6 else 1.0
@@ -200,10 +218,10 @@ def analyze(
         health = Health.FROZEN
     elif covered >= t.cover_fraction:
         health = Health.COVERED
+    elif sharpness_ratio < t.blur_ratio:  # before moved: a turned camera keeps its sharpness
+        health = Health.BLURRED
     elif shift >= t.moved_shift or match < t.moved_match:
         health = Health.MOVED
-    elif sharpness_ratio < t.blur_ratio:
-        health = Health.BLURRED
     elif mean_luma < t.dark_luma or luma_ratio < t.dark_ratio:
         health = Health.DARK
     else:
