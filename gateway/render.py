@@ -29,7 +29,8 @@ class Layout:
 
     @property
     def pid_file(self) -> Path:
-        return self.root / "mosquitto.pid"
+        # In data/: Mosquitto writes it after dropping to its user, who owns only that folder.
+        return self.data / "mosquitto.pid"
 
     @property
     def data(self) -> Path:

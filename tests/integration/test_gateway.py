@@ -9,10 +9,14 @@ a later message on the same connection arrives, the forbidden one before it did 
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +36,7 @@ from devstack.processes import Child, child_env, free_port, port_open, python_mo
 from devstack.servers import InfluxDB, Mosquitto, require_binary
 from gateway import certs, ops
 from gateway.__main__ import main as gateway_main
+from gateway.files import user_exists
 from gateway.settings import GatewaySettings
 from ingest.service import IngestService
 from tests.integration.conftest import count_points, ingest_settings, wait_for
@@ -122,11 +127,15 @@ class Client:
     suback: list[ReasonCode] = field(default_factory=list)
     answered: threading.Event = field(default_factory=threading.Event)
     subscribed: threading.Event = field(default_factory=threading.Event)
+    puback: dict[int, ReasonCode] = field(default_factory=dict)
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> ReasonCode:
+        """Publish at QoS 1; the reason code of the broker's PUBACK."""
         info = self.mqtt.publish(topic, payload, qos=1, retain=retain)
         info.wait_for_publish(timeout=10)
         assert info.is_published(), f"{self.name}: no PUBACK for {topic}"
+        wait_for(lambda: info.mid in self.puback, "the PUBACK's reason code")
+        return self.puback[info.mid]
 
     def subscribe(self, *filters: str) -> list[ReasonCode]:
         self.subscribed.clear()
@@ -172,7 +181,11 @@ def connect(
         client.suback = rcs
         client.subscribed.set()
 
+    def on_publish(c: mqtt.Client, u: object, mid: int, rc: ReasonCode, p: Properties) -> None:
+        client.puback[mid] = rc
+
     raw.on_connect = on_connect
+    raw.on_publish = on_publish
     raw.on_disconnect = on_disconnect
     raw.on_subscribe = on_subscribe
     raw.on_message = lambda c, u, m: client.received.append((m.topic, bytes(m.payload)))
@@ -255,13 +268,19 @@ def test_an_agent_cannot_report_for_another_area(
     gateway.provision(B_AREA)
     try:
         # A forged report: payload and topic both say area B, so only the broker can stop it.
-        a.publish(topics.report_topic(B_AREA, AGENT), report(B_AREA))
-        a.publish(topics.status_topic(B_AREA, AGENT), b'{"forged": true}', retain=True)
-        a.publish(topics.report_topic(A_AREA, "other"), report(A_AREA, "other"))
-        a.publish(topics.command_topic(B_AREA, AGENT), b"reboot")
+        forged = [
+            a.publish(topics.report_topic(B_AREA, AGENT), report(B_AREA)),
+            a.publish(topics.status_topic(B_AREA, AGENT), b'{"forged": true}', retain=True),
+            a.publish(topics.report_topic(A_AREA, "other"), report(A_AREA, "other")),
+            a.publish(topics.command_topic(B_AREA, AGENT), b"reboot"),
+            a.publish(topics.command_topic(A_AREA, AGENT), b"to itself"),
+            a.publish("$SYS/broker/forged", b"x"),
+            a.publish("elsewhere", b"x"),
+        ]
+        assert [str(rc) for rc in forged] == ["Not authorized"] * len(forged)
         # Then its own report, on the same connection: once it is stored, the earlier ones
         # would have been delivered before it.
-        a.publish(topics.report_topic(A_AREA, AGENT), report(A_AREA))
+        assert not a.publish(topics.report_topic(A_AREA, AGENT), report(A_AREA)).is_failure
         wait_for(lambda: gateway_ingest.metrics.get("reports_stored") == 1, "A's own report")
     finally:
         a.close()
@@ -397,3 +416,43 @@ def test_the_bundle_is_a_working_agent_configuration(
     password = (bundle / "broker-password").read_text().strip()
     assert "connected to the broker" in log.read_text()
     assert password not in log.read_text() + gateway.log()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not user_exists("mosquitto"),
+    reason="the production ownership path needs root and the Debian package's mosquitto user",
+)
+def test_as_root_the_broker_runs_as_mosquitto_and_still_reloads() -> None:
+    # pytest's tmp_path is private to root: the gateway's user could not even reach it.
+    root = Path(tempfile.mkdtemp(prefix="smartarea-gateway-"))
+    root.chmod(0o755)
+    try:
+        settings = GatewaySettings(
+            hosts=["127.0.0.1"],
+            agent_port=free_port(),
+            agent_bind="127.0.0.1",
+            local_port=free_port(),
+        )
+        assert settings.user == "mosquitto"
+        ops.init(root / "gateway", settings)
+        broker = Gateway(root / "gateway", settings.agent_port, settings.local_port).start()
+        try:
+            assert broker.child is not None and broker.child.proc is not None
+            status = Path(f"/proc/{broker.child.proc.pid}/status").read_text()
+            uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+            assert int(uid) == pwd.getpwnam("mosquitto").pw_uid
+            login = broker.provision(A_AREA)  # rewrites the files and signals the broker
+            wait_for(lambda: "Reloading config" in broker.log(), "the broker to reload")
+            agent = connect(broker.agent_port, login, broker.ca, name="agent-a")
+            try:
+                assert _ok(agent), "the broker could not read its files after the reload"
+                assert not agent.publish(
+                    topics.report_topic(A_AREA, AGENT), report(A_AREA)
+                ).is_failure
+            finally:
+                agent.close()
+            assert "Error" not in broker.log()
+        finally:
+            broker.stop()
+    finally:
+        shutil.rmtree(root)
