@@ -83,6 +83,8 @@ cleansession false
 bridge_cafile {ca_path}
 bridge_insecure false
 try_private true
+# The bridge state goes to the commune broker only: upstream it is not this bridge's to publish.
+notifications_local_only true
 restart_timeout 2 120
 {body}
 """

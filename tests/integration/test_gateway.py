@@ -456,3 +456,43 @@ def test_as_root_the_broker_runs_as_mosquitto_and_still_reloads() -> None:
             broker.stop()
     finally:
         shutil.rmtree(root)
+
+
+def test_a_commune_bridge_forwards_only_its_own_areas(
+    gateway: Gateway, gateway_ingest: IngestService, influxdb: InfluxDB, tmp_path: Path
+) -> None:
+    out = tmp_path / "bridge-son-vi"
+    assert gateway_main(
+        ["provision-bridge", "--dir", str(gateway.folder), "--name", "son-vi",
+         "--area", A_AREA, "--out", str(out), "--ca-path", str(out / "ca.crt")]
+    ) == 0  # fmt: skip
+    bridge_lines = (out / "bridge.conf").read_text().splitlines()
+    assert f"topic {topics.report_topic(A_AREA, AGENT).replace(AGENT, '+')} out 1" in bridge_lines
+    # A commune operator who widens the bridge still cannot speak for other areas: the
+    # provincial ACL, not the commune's good will, decides.
+    widened = [*bridge_lines, f"topic {topics.subscription(topics.Channel.REPORT)} out 1"]
+    commune = Mosquitto(tmp_path / "commune", extra_config=widened).start()
+    try:
+        wait_for(lambda: "as bridge.son-vi" in gateway.log(), "the bridge to connect upstream")
+        api = connect(gateway.local_port, gateway.service_login("api"), tls=False, name="api")
+        local = connect(commune.port, None, tls=False, name="commune-agent")
+        try:
+            local.subscribe(topics.command_topic(A_AREA, AGENT))
+
+            # The bridge subscribes upstream just after connecting: send until a command arrives.
+            def command_arrived() -> bool:
+                api.publish(topics.command_topic(A_AREA, AGENT), b"ping")
+                return bool(local.received)
+
+            wait_for(command_arrived, "a command through the bridge")
+            local.publish(topics.report_topic(B_AREA, AGENT), report(B_AREA))
+            local.publish(topics.report_topic(A_AREA, AGENT), report(A_AREA))
+            wait_for(lambda: gateway_ingest.metrics.get("reports_stored") == 1, "A's report")
+        finally:
+            api.close()
+            local.close()
+    finally:
+        commune.stop()
+    assert gateway_ingest.metrics.get("messages_received") == 1
+    assert count_points(influxdb, "camera", f"WHERE \"area\" = '{A_AREA}'") == 1
+    assert count_points(influxdb, "camera", f"WHERE \"area\" = '{B_AREA}'") == 0
