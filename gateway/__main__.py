@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from gateway import accounts, bundle, ops, settings
 from gateway.certs import CertificateError
+from gateway.files import user_exists
 from gateway.settings import GatewayError, GatewaySettings
 
 DIR_ENV = "SMARTAREA_GATEWAY_DIR"
@@ -84,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
         help="where ca.crt will lie on the commune broker",
     )
     bridge.add_argument("--rotate", action="store_true")
+
+    unbridge = sub.add_parser("revoke-bridge", help="remove a commune bridge's account")
+    with_dir(unbridge)
+    unbridge.add_argument("--name", required=True)
     return parser
 
 
@@ -102,73 +107,117 @@ def _reload(args: argparse.Namespace, folder: Path) -> None:
         print("no running broker found for this folder: the change applies when it starts")
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.command == "init":
-        tls = (args.ca, args.cert, args.key)
-        if any(tls) and not all(tls):
-            raise GatewayError("give --ca, --cert and --key together, or none to generate them")
-        try:
-            config = GatewaySettings(
-                hosts=args.hosts,
-                agent_port=args.agent_port,
-                agent_bind=args.agent_bind,
-                local_port=args.local_port,
-                user=args.user,
-            )
-        except ValidationError as exc:
-            raise GatewayError(str(exc)) from None
-        ops.init(args.dir, config, tls if all(tls) else None)
-        folder = Path(args.dir).resolve()
-        print(f"gateway created in {folder}")
-        print(f"  start the broker:  mosquitto -c {folder / 'mosquitto.conf'}")
-        print(f"  ingest and API accounts: {folder / 'secrets'}/{{ingest,api}}.env (0600)")
-        print(f"  agents trust:      {folder / 'tls' / 'ca.crt'}")
-        return 0
-    if args.command == "apply":
-        ops.apply(Path(args.dir).resolve())
-        folder = Path(args.dir).resolve()
-        print(f"rendered {folder / 'mosquitto.conf'}")
-        print("listener, TLS and limit changes need a broker restart; accounts apply on reload")
-        ops.reload(folder)
-        return 0
+def _init(args: argparse.Namespace) -> None:
+    tls = (args.ca, args.cert, args.key)
+    if any(tls) and not all(tls):
+        raise GatewayError("give --ca, --cert and --key together, or none to generate them")
+    try:
+        config = GatewaySettings(
+            hosts=args.hosts,
+            agent_port=args.agent_port,
+            agent_bind=args.agent_bind,
+            local_port=args.local_port,
+            user=args.user,
+        )
+    except ValidationError as exc:
+        raise GatewayError(str(exc)) from None
+    ops.init(args.dir, config, tls if all(tls) else None)
+    folder = Path(args.dir).resolve()
+    print(f"gateway created in {folder}")
+    if not user_exists(config.user):
+        print(
+            f"warning: no OS user {config.user!r}: started as root, Mosquitto will refuse to "
+            "run; create it or pass --user",
+            file=sys.stderr,
+        )
+    print(f"  start the broker:  mosquitto -c {folder / 'mosquitto.conf'}")
+    print(f"  ingest and API accounts: {folder / 'secrets'}/{{ingest,api}}.env (0600)")
+    print(f"  agents trust:      {folder / 'tls' / 'ca.crt'}")
+
+
+def _apply(args: argparse.Namespace) -> None:
+    folder = Path(args.dir).resolve()
+    ops.apply(folder)
+    print(f"rendered {folder / 'mosquitto.conf'}")
+    print("listener, TLS and limit changes need a broker restart; accounts apply on reload")
+    ops.reload(folder)
+
+
+def _unwritten(args: argparse.Namespace, folder: Path, issued: ops.Issued, exc: OSError) -> None:
+    _reload(args, folder)
+    raise GatewayError(
+        f"{issued.account.username} was provisioned but its bundle could not be written "
+        f"({exc.strerror}: {exc.filename}); issue a new password with --rotate and another --out"
+    ) from None
+
+
+def _provision_agent(args: argparse.Namespace) -> None:
     folder = _folder(args)
-    if args.command == "provision-agent":
-        issued = ops.provision_agent(folder, args.area, args.agent, rotate=args.rotate)
-        out = args.out or Path(f"agent-{args.area}-{args.agent}")
-        config = settings.load(folder)
-        bundle.write_agent_bundle(out, issued, folder, config)
-        print(f"agent {issued.account.username} provisioned; bundle in {out.resolve()}")
-        print("  copy it to the cultural-house PC, add the cameras to agent.toml, then delete it")
-        print(f"  (it holds the only copy of the password, in {bundle.PASSWORD_FILE}, 0600)")
-        _reload(args, folder)
-        return 0
-    if args.command == "provision-bridge":
-        issued = ops.provision_bridge(folder, args.name, tuple(args.areas), rotate=args.rotate)
-        out = args.out or Path(f"bridge-{args.name}")
+    issued = ops.provision_agent(folder, args.area, args.agent, rotate=args.rotate)
+    out = args.out or Path(f"agent-{args.area}-{args.agent}")
+    try:
+        bundle.write_agent_bundle(out, issued, folder, settings.load(folder))
+    except OSError as exc:
+        _unwritten(args, folder, issued, exc)
+    print(f"agent {issued.account.username} provisioned; bundle in {out.resolve()}")
+    print("  copy it to the cultural-house PC, add the cameras to agent.toml, then delete it")
+    print(f"  (it holds the only copy of the password, in {bundle.PASSWORD_FILE}, 0600)")
+    _reload(args, folder)
+
+
+def _provision_bridge(args: argparse.Namespace) -> None:
+    folder = _folder(args)
+    issued = ops.provision_bridge(folder, args.name, tuple(args.areas), rotate=args.rotate)
+    out = args.out or Path(f"bridge-{args.name}")
+    try:
         config = settings.load(folder)
         bundle.write_bridge_bundle(out, issued, folder, config, args.name, args.ca_path)
-        print(f"bridge {issued.account.username} provisioned; config in {out.resolve()}")
-        _reload(args, folder)
-        return 0
-    if args.command == "revoke-agent":
-        account = ops.revoke(folder, accounts.agent_username(args.area, args.agent))
-        print(f"agent {account.username} revoked")
-        _reload(args, folder)
-        return 0
-    # list-agents
-    for account in ops.listing(folder):
+    except OSError as exc:
+        _unwritten(args, folder, issued, exc)
+    print(f"bridge {issued.account.username} provisioned; config in {out.resolve()}")
+    print("  bridge.conf holds the password (0600): install it, then delete the folder")
+    _reload(args, folder)
+
+
+def _revoke_agent(args: argparse.Namespace) -> None:
+    folder = _folder(args)
+    account = ops.revoke(folder, accounts.agent_username(args.area, args.agent))
+    print(f"agent {account.username} revoked")
+    _reload(args, folder)
+
+
+def _revoke_bridge(args: argparse.Namespace) -> None:
+    folder = _folder(args)
+    account = ops.revoke(folder, accounts.bridge_username(args.name))
+    print(f"bridge {account.username} revoked")
+    _reload(args, folder)
+
+
+def _list_agents(args: argparse.Namespace) -> None:
+    for account in ops.listing(_folder(args)):
         if account.role in (accounts.Role.AGENT, accounts.Role.BRIDGE):
             print(
                 f"{account.username}\t{account.role.value}\t{account.describe()}\t"
                 f"since {account.created_at:%Y-%m-%d %H:%M}Z"
             )
-    return 0
+
+
+COMMANDS = {
+    "init": _init,
+    "apply": _apply,
+    "provision-agent": _provision_agent,
+    "provision-bridge": _provision_bridge,
+    "revoke-agent": _revoke_agent,
+    "revoke-bridge": _revoke_bridge,
+    "list-agents": _list_agents,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args)
+        COMMANDS[args.command](args)
+        return 0
     except (GatewayError, CertificateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

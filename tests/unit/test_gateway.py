@@ -157,6 +157,11 @@ def test_provision_revoke_and_list(folder: Path, capsys: pytest.CaptureFixture[s
         == 2
     )
     assert "no agent or bridge account" in capsys.readouterr().err
+    ops.provision_bridge(folder, "son-vi", ("son-vi-khu-6", "son-vi-khu-7"))
+    assert "topic write smartarea/v1/son-vi-khu-7/+/status" in (folder / "acl-agents").read_text()
+    assert main(["revoke-bridge", "--dir", str(folder), "--name", "son-vi"]) == 0
+    assert "son-vi" not in (folder / "acl-agents").read_text()
+    capsys.readouterr()
     # Service accounts are not agents: revoke-agent cannot remove them.
     with pytest.raises(GatewayError):
         ops.revoke(folder, accounts.INGEST_USER)
@@ -199,7 +204,9 @@ def test_supplied_certificates_must_fit_together(tmp_path: Path) -> None:
     assert installed.ca_key is None
 
 
-def test_the_agent_bundle_is_a_valid_agent_config(folder: Path, tmp_path: Path) -> None:
+def test_the_agent_bundle_is_a_valid_agent_config(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "bundle"
     assert (
         main(
@@ -226,4 +233,15 @@ def test_the_agent_bundle_is_a_valid_agent_config(folder: Path, tmp_path: Path) 
     )
     assert config.broker.auth is not None and config.broker.auth.username == "son-vi-khu-6.nvh"
     assert (out / "ca.crt").read_bytes() == (folder / "tls" / "ca.crt").read_bytes()
+    password = (out / "broker-password").read_text().strip()
+    assert len(password) >= 32
+    printed = capsys.readouterr()
+    assert "son-vi-khu-6.nvh provisioned" in printed.out
+    assert password not in printed.out + printed.err  # shown nowhere: it is in the 0600 file
+    # An unwritable bundle folder: the account exists, the operator is told how to recover.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    args = ["provision-agent", "--dir", str(folder), "--area", "thon-1", "--agent", "nvh"]
+    assert main([*args, "--out", str(blocker / "bundle")]) == 2
+    assert "--rotate" in capsys.readouterr().err
     assert json.loads((folder / "accounts.json").read_text())[0]["role"] in {r.value for r in Role}
