@@ -496,3 +496,31 @@ def test_a_commune_bridge_forwards_only_its_own_areas(
     assert gateway_ingest.metrics.get("messages_received") == 1
     assert count_points(influxdb, "camera", f"WHERE \"area\" = '{A_AREA}'") == 1
     assert count_points(influxdb, "camera", f"WHERE \"area\" = '{B_AREA}'") == 0
+
+
+def test_one_account_holds_one_connection_and_rotation_cuts_the_old_password(
+    gateway: Gateway,
+) -> None:
+    login = gateway.provision(A_AREA)
+    first = connect(gateway.agent_port, login, gateway.ca, name="first")
+    first.mqtt.reconnect_delay_set(60, 120)  # stay off once pushed out, for the assertion
+    second = connect(gateway.agent_port, login, gateway.ca, name="any-client-id")
+    try:
+        # The broker names both by the user name: the second takes the first's session over.
+        wait_for(lambda: bool(first.disconnects), "the first connection to be taken over")
+        assert f"Client {login[0]} already connected, closing old connection" in gateway.log()
+        assert _ok(second)
+        out = gateway.folder.parent / "rotated"
+        args = ["provision-agent", "--dir", str(gateway.folder), "--area", A_AREA]
+        assert gateway_main([*args, "--agent", AGENT, "--rotate", "--out", str(out)]) == 0
+        wait_for(lambda: bool(second.disconnects), "the old password's connection to be cut")
+    finally:
+        first.close()
+        second.close()
+    assert _refused(gateway.agent_port, login, gateway.ca) == "Not authorized"
+    fresh = (login[0], (out / "broker-password").read_text().strip())
+    client = connect(gateway.agent_port, fresh, gateway.ca)
+    try:
+        assert _ok(client)
+    finally:
+        client.close()
