@@ -85,11 +85,24 @@ def _cover(image: Image, params: FaultParams, rng: np.random.Generator) -> Image
     return out
 
 
-def apply(source: Image, fault: ImageFault, params: FaultParams, rng: np.random.Generator) -> Image:
+def apply(
+    source: Image,
+    fault: ImageFault,
+    params: FaultParams,
+    rng: np.random.Generator,
+    crop: bool = True,
+) -> Image:
     """One frame as the camera would send it with ``fault`` (``frozen`` is the caller's job:
-    it repeats a frame; here it is a healthy frame)."""
+    it repeats a frame; here it is a healthy frame).
+
+    ``crop=False`` keeps the source's full size (the simulator serves full frames); a turn is
+    then a circular shift of the picture.
+    """
     shift = params.shift if fault is ImageFault.MOVED else (0, 0)
-    image = view(source, shift)
+    if crop:
+        image = view(source, shift)
+    else:
+        image = np.ascontiguousarray(np.roll(source, (-shift[1], -shift[0]), axis=(0, 1)))
     if params.gain != 1.0:
         image = np.clip(image.astype(np.float32) * params.gain, 0, 255).astype(np.uint8)
     if fault is ImageFault.BLACK:

@@ -2,13 +2,20 @@
 
 Each simulated camera listens on its own port, like a real camera on its own address. Faults are
 switched at run time: ``offline`` closes the camera's socket (connection refused), ``auth`` answers
-401, ``none`` serves frames again. The footage is Debian's OpenCV sample ``vtest.avi`` (a real
-pedestrian street scene, package ``opencv-doc``).
+401, ``none`` serves frames again; the picture faults ``black``, ``frozen``, ``blurred``,
+``covered``, ``moved`` and ``dark`` alter the served frames (see ``devstack.camfaults``). A camera
+given ``credentials`` demands them, by HTTP Basic or Digest (``auth_scheme``), like a Hikvision or
+Dahua camera. The footage is Debian's OpenCV sample ``vtest.avi`` (a real pedestrian street scene,
+package ``opencv-doc``).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
+import numpy as np
+
+from devstack.camfaults import FaultParams, ImageFault, apply, decode_jpeg, encode_jpeg
+from edge.probes.httpauth import parse_challenge
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +41,16 @@ class Fault(StrEnum):
     NONE = "none"
     OFFLINE = "offline"
     AUTH = "auth"
+    BLACK = "black"
+    FROZEN = "frozen"
+    BLURRED = "blurred"
+    COVERED = "covered"
+    MOVED = "moved"
+    DARK = "dark"
+
+
+# A clear case of each picture fault on the full 768x576 frame.
+SIM_FAULT_PARAMS = FaultParams(shift=(96, 24), cover_fraction=0.7, cover_side="right")
 
 
 def find_footage() -> Path:
@@ -64,8 +85,11 @@ class Footage:
         if not self.jpegs:
             raise RuntimeError(f"no frames decoded from {path}")
 
+    def index(self, offset: int = 0) -> int:
+        return (int(time.monotonic() * self.fps) + offset) % len(self.jpegs)
+
     def frame(self, offset: int = 0) -> bytes:
-        return self.jpegs[(int(time.monotonic() * self.fps) + offset) % len(self.jpegs)]
+        return self.jpegs[self.index(offset)]
 
 
 @dataclass
@@ -76,8 +100,68 @@ class SimCamera:
     offset: int = 0
     fault: Fault = Fault.NONE
     snapshots_served: int = 0
+    credentials: tuple[str, str] | None = field(default=None, repr=False)
+    auth_scheme: str = "digest"  # what the camera demands when it has credentials
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    _frozen: bytes | None = field(default=None, repr=False)
+    _nonce: str = field(default_factory=lambda: os.urandom(12).hex(), repr=False)
+    _rng: np.random.Generator = field(default_factory=np.random.default_rng, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last_index: int = field(default=-1, repr=False)
+
+    def frame(self) -> bytes:
+        """The JPEG this camera sends right now, with its picture fault applied."""
+        with self._lock:
+            # A live sensor never sends the same picture twice: two snapshots within one frame
+            # of the footage get consecutive frames, so only the ``frozen`` fault repeats bytes.
+            index = self.footage.index(self.offset)
+            if index == self._last_index:
+                index = (index + 1) % len(self.footage.jpegs)
+            self._last_index = index
+        body = self.footage.jpegs[index]
+        fault = self.fault
+        if fault is Fault.FROZEN:
+            with self._lock:
+                if self._frozen is None:
+                    self._frozen = body
+                return self._frozen
+        if fault.value not in {f.value for f in ImageFault} or fault is Fault.NONE:
+            return body
+        with self._lock:  # numpy Generators are not thread-safe
+            image = apply(
+                decode_jpeg(body), ImageFault(fault.value), SIM_FAULT_PARAMS, self._rng, crop=False
+            )
+        return encode_jpeg(image, 80)
+
+    def authorized(self, header: str | None) -> bool:
+        """Whether a request's Authorization header carries this camera's credentials."""
+        if self.credentials is None:
+            return True
+        if not header:
+            return False
+        username, password = self.credentials
+        scheme, params = parse_challenge(header)
+        if scheme == "basic" and self.auth_scheme == "basic":
+            expected = base64.b64encode(f"{username}:{password}".encode()).decode()
+            return hmac.compare_digest(header.split(" ", 1)[1].strip(), expected)
+        if scheme != "digest" or self.auth_scheme != "digest":
+            return False
+        if params.get("username") != username or params.get("nonce") != self._nonce:
+            return False
+
+        def h(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - RFC 7616 MD5 digest
+
+        ha1 = h(f"{username}:camera:{password}")
+        ha2 = h(f"GET:{params.get('uri', '')}")
+        parts = [ha1, self._nonce, params.get("nc", ""), params.get("cnonce", ""), "auth", ha2]
+        return hmac.compare_digest(params.get("response", ""), h(":".join(parts)))
+
+    def challenge(self) -> str:
+        if self.auth_scheme == "basic":
+            return 'Basic realm="camera"'
+        return f'Digest realm="camera", qop="auth", nonce="{self._nonce}", algorithm=MD5'
 
     @property
     def snapshot_url(self) -> str:
@@ -91,13 +175,15 @@ class SimCamera:
                 if self.path.split("?")[0] != "/snapshot.jpg":
                     self.send_error(404)
                     return
-                if camera.fault is Fault.AUTH:
+                if camera.fault is Fault.AUTH or not camera.authorized(
+                    self.headers.get("Authorization")
+                ):
                     self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                    self.send_header("WWW-Authenticate", camera.challenge())
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = camera.footage.frame(camera.offset)
+                body = camera.frame()
                 camera.snapshots_served += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")
@@ -134,6 +220,7 @@ class SimCamera:
 
     def set_fault(self, fault: Fault | str) -> None:
         self.fault = Fault(fault)
+        self._frozen = None
         if self.fault is Fault.OFFLINE:
             self.stop()
         else:

@@ -1,24 +1,35 @@
-"""Camera snapshot probe: fetch one JPEG over HTTP and decode it with OpenCV.
+"""Camera snapshot probe: fetch one JPEG over HTTP (Basic or Digest auth), judge the picture.
 
-Up when a frame decodes (with its size and timings). Each network step has a timeout, the body size
-is capped, and the camera's password is never put in a result, a log line or an error text.
+Down when no frame comes (with the network reason and timings); when a frame decodes, its
+image health against the camera's reference frame decides: a confirmed ``black``, ``frozen`` or
+``covered`` picture is down, a confirmed ``blurred`` or ``moved`` one is degraded, ``dark``
+(night) stays up with a warning reason. Each network step has a timeout, the body size is
+capped, and the camera's password is never put in a result, a log line or an error text.
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
+import logging
 import time
 import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field, field_validator
 
 from contract.models import DeviceKind, DeviceResult, Status
+from edge.camera.health import Health
+from edge.camera.imaging import CameraImaging
+from edge.probes import httpauth
 from edge.probes.base import Credentials, Probe, ProbeConfig
 from edge.probes.netfail import reason_for
+
+logger = logging.getLogger(__name__)
 
 MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 
@@ -29,7 +40,25 @@ class CameraSnapshotConfig(ProbeConfig):
     url: str = Field(
         description="HTTP snapshot URL, e.g. http://192.168.1.64/ISAPI/Streaming/channels/102/picture"
     )
-    auth: Credentials | None = Field(default=None, description="HTTP Basic credentials")
+    auth: Credentials | None = Field(default=None, description="camera login (Basic or Digest)")
+    auth_scheme: Literal["auto", "basic", "digest"] = Field(
+        default="auto",
+        description="auto: answer the camera's challenge (Digest or Basic); basic: send up front",
+    )
+    image_health: bool = Field(
+        default=True, description="judge the picture (black, frozen, covered, moved, blurred, dark)"
+    )
+    reference_dir: Path | None = Field(
+        default=None,
+        description="folder for the camera's reference frame (absolute, or relative to the "
+        "working directory); without it the first good frame is kept in memory only",
+    )
+    confirm_after: int = Field(
+        default=3, ge=1, le=20, description="consecutive faulty probes before a fault is reported"
+    )
+    clear_after: int = Field(
+        default=2, ge=1, le=20, description="consecutive good probes before a fault is cleared"
+    )
 
     @field_validator("url")
     @classmethod
@@ -45,6 +74,29 @@ class CameraSnapshotConfig(ProbeConfig):
         return CameraSnapshotProbe(self)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    body: bytes
+    frame: npt.NDArray[np.uint8]  # grayscale, full size
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    detail: str
+    timings: dict[str, float]
+
+
+FAULT_STATUS = {
+    Health.BLACK: Status.DOWN,
+    Health.FROZEN: Status.DOWN,
+    Health.COVERED: Status.DOWN,
+    Health.MOVED: Status.DEGRADED,
+    Health.BLURRED: Status.DEGRADED,
+}
+
+
 class CameraSnapshotProbe(Probe):
     kind = DeviceKind.CAMERA
 
@@ -56,65 +108,96 @@ class CameraSnapshotProbe(Probe):
         self.port = parts.port
         self.path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         self.auth = config.auth
+        self.auth_scheme = config.auth_scheme
+        self.imaging = (
+            CameraImaging(config.id, config.reference_dir, config.confirm_after, config.clear_after)
+            if config.image_health
+            else None
+        )
 
-    def _headers(self) -> dict[str, str]:
+    def _request(
+        self, conn: http.client.HTTPConnection, authorization: str | None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
         headers = {"User-Agent": "smartarea-edge", "Accept": "image/jpeg"}
-        if self.auth is not None:
-            token = f"{self.auth.username}:{self.auth.password()}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
-        return headers
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        conn.request("GET", self.path, headers=headers)
+        response = conn.getresponse()
+        return response, response.read(MAX_SNAPSHOT_BYTES + 1)
 
-    def probe(self) -> DeviceResult:
+    def _answer(self, response: http.client.HTTPResponse, password: str) -> str | None:
+        """The Authorization header answering the camera's challenge, or None if we cannot."""
+        if self.auth is None:
+            return None
+        for header in response.headers.get_all("WWW-Authenticate") or []:
+            scheme, params = httpauth.parse_challenge(header)
+            if scheme == "digest" and self.auth_scheme in {"auto", "digest"}:
+                return httpauth.digest(self.auth.username, password, "GET", self.path, params)
+            if scheme == "basic" and self.auth_scheme in {"auto", "basic"}:
+                return httpauth.basic(self.auth.username, password)
+        return None
+
+    def fetch(self) -> Snapshot | Failure:
+        """One snapshot, or why there is none. Never raises for camera or network faults."""
         started = time.perf_counter()
+        timings: dict[str, float] = {}
         conn_cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
         conn = conn_cls(self.host, self.port, timeout=self.timeout_s)
         try:
             try:
-                headers = self._headers()
-            except (LookupError, OSError) as exc:
-                return self.result(
-                    started, Status.DOWN, "config", f"camera password unavailable: {exc}"
-                )
-            conn.connect()
-            connect_ms = (time.perf_counter() - started) * 1000
-            conn.request("GET", self.path, headers=headers)
-            response = conn.getresponse()
-            ttfb_ms = (time.perf_counter() - started) * 1000
-            body = response.read(MAX_SNAPSHOT_BYTES + 1)
-        except (OSError, http.client.HTTPException) as exc:
-            reason, detail = (
-                reason_for(exc) if isinstance(exc, OSError) else ("protocol", type(exc).__name__)
-            )
-            return self.result(started, Status.DOWN, reason, detail)
+                # Read up front: a missing secret is a configuration fault even if the camera
+                # happens not to ask for it today.
+                password = "" if self.auth is None else self.auth.password()
+                first = None
+                if self.auth is not None and self.auth_scheme == "basic":
+                    first = httpauth.basic(self.auth.username, password)
+                conn.connect()
+                timings["connect_ms"] = round((time.perf_counter() - started) * 1000, 3)
+                response, body = self._request(conn, first)
+                if response.status == 401 and first is None:
+                    answer = self._answer(response, password)
+                    if answer is not None:
+                        response, body = self._request(conn, answer)
+                timings["ttfb_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            except (LookupError, OSError, httpauth.ChallengeError) as exc:
+                if isinstance(exc, LookupError | httpauth.ChallengeError):
+                    return Failure("config", f"camera login unusable: {exc}", timings)
+                return Failure(*reason_for(exc), timings)
+            except http.client.HTTPException as exc:
+                return Failure("protocol", type(exc).__name__, timings)
         finally:
             conn.close()
-        timings = {"connect_ms": round(connect_ms, 3), "ttfb_ms": round(ttfb_ms, 3)}
         if response.status in {401, 403}:
-            return self.result(
-                started, Status.DOWN, "auth_refused", f"HTTP {response.status}", metrics=timings
-            )
+            return Failure("auth_refused", f"HTTP {response.status}", timings)
         if response.status != 200:
-            return self.result(
-                started,
-                Status.DOWN,
-                f"http_{response.status}",
-                response.reason[:80],
-                metrics=timings,
-            )
+            return Failure(f"http_{response.status}", response.reason[:80], timings)
         if len(body) > MAX_SNAPSHOT_BYTES:
-            return self.result(
-                started, Status.DOWN, "too_large", "snapshot over 8 MiB", metrics=timings
-            )
+            return Failure("too_large", "snapshot over 8 MiB", timings)
         frame = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
         if frame is None:
-            return self.result(
-                started, Status.DOWN, "not_an_image", "the body does not decode", metrics=timings
-            )
-        height, width = frame.shape[:2]
-        image = {
-            "width_px": int(width),
-            "height_px": int(height),
-            "bytes": len(body),
-            "mean_luma": round(float(frame.mean()), 2),
-        }
-        return self.result(started, Status.UP, metrics=timings | image)
+            return Failure("not_an_image", "the body does not decode", timings)
+        return Snapshot(body, np.asarray(frame, np.uint8), timings)
+
+    def probe(self) -> DeviceResult:
+        started = time.perf_counter()
+        snapshot = self.fetch()
+        if isinstance(snapshot, Failure):
+            failed: dict[str, float | int | bool | str] = dict(snapshot.timings)
+            if self.imaging is not None:
+                failed |= self.imaging.unreachable()
+            return self.result(started, Status.DOWN, snapshot.reason, snapshot.detail, failed)
+        height, width = snapshot.frame.shape[:2]
+        metrics: dict[str, float | int | bool | str] = dict(snapshot.timings)
+        metrics |= {"width_px": int(width), "height_px": int(height), "bytes": len(snapshot.body)}
+        if self.imaging is None:
+            metrics["mean_luma"] = round(float(snapshot.frame.mean()), 2)
+            return self.result(started, Status.UP, metrics=metrics)
+        judged = self.imaging.judge(snapshot.frame, snapshot.body)
+        metrics |= judged.metrics
+        state = judged.state
+        if state.is_fault:
+            detail = f"picture {state.value}, seen on {judged.streak} probes in a row"
+            return self.result(started, FAULT_STATUS[state], state.value, detail, metrics)
+        if state is Health.DARK:
+            return self.result(started, Status.UP, "dark", "low light or night", metrics)
+        return self.result(started, Status.UP, metrics=metrics)
