@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devstack.processes import Child, free_port, port_open
 
@@ -169,6 +170,12 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310
             result: dict[str, object] = json.loads(resp.read())
         return result
+
+    def values(self, q: str) -> list[list[Any]]:
+        """The rows of the first series a query returns (times in ns), or [] when none."""
+        results: list[dict[str, Any]] = self.query(q)["results"]  # type: ignore[assignment]
+        series = results[0].get("series")
+        return list(series[0]["values"]) if series else []
 
     def stop(self) -> None:
         if self.child is not None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from contract.models import DeviceResult, Report, Status
 from edge.config import AgentConfig
 from edge.link import BrokerLink, CredentialsRefused
-from edge.outbox import Limits, Outbox
+from edge.outbox import Limits, Outbox, Stats
 from edge.probes import Probe
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ class Agent:
             logger.exception("probe of %s failed unexpectedly", probe.device_id)
             return probe.result(started, Status.DOWN, "probe_error", type(exc).__name__)
 
-    def _agent_metrics(self, cycle_ms: float, results: list[DeviceResult]) -> dict[str, float]:
-        stats = self.outbox.stats()
+    def _agent_metrics(
+        self, cycle_ms: float, results: list[DeviceResult], stats: Stats
+    ) -> dict[str, float]:
         return {
             "cycle_ms": round(cycle_ms, 3),
             "probe_max_ms": max((r.duration_ms for r in results), default=0.0),
@@ -91,10 +92,10 @@ class Agent:
         started = time.perf_counter()
         futures = [(probe, self._pool.submit(probe.probe)) for probe in self.probes]
         results = [self._collect(probe, future, started) for probe, future in futures]
-        metrics = self._agent_metrics((time.perf_counter() - started) * 1000, results)
+        cycle_ms = (time.perf_counter() - started) * 1000
         built: list[Report] = []
 
-        def build(seq: int) -> bytes:
+        def build(seq: int, stats: Stats) -> bytes:
             report = Report(
                 area_id=self.config.area_id,
                 agent_id=self.config.agent_id,
@@ -102,7 +103,7 @@ class Agent:
                 observed_at=observed_at,
                 interval_s=self.config.interval_s,
                 results=results,
-                agent_metrics=metrics,
+                agent_metrics=self._agent_metrics(cycle_ms, results, stats),
             )
             built.append(report)
             return report.to_json()

@@ -34,7 +34,7 @@ class OutboxConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_reports: int = Field(default=200_000, ge=10, description="oldest dropped beyond this")
+    max_reports: int = Field(default=200_000, ge=2, description="oldest dropped beyond this")
     max_mb: float = Field(default=200, gt=0, description="oldest dropped beyond this size")
     max_age_days: float = Field(default=30, gt=0, description="reports older than this dropped")
     send_rate_per_s: float = Field(

@@ -85,16 +85,19 @@ class Outbox:
             (name, amount),
         )
 
-    def append(self, build: Callable[[int], bytes]) -> int:
-        """Number the next report, build it with that number, and store it, in one transaction.
+    def append(self, build: Callable[[int, Stats], bytes]) -> int:
+        """Number the next report, build it, and store it, in one transaction.
 
-        Returns how many old reports were dropped to make room (usually 0).
+        ``build(seq, stats)`` gets the number and the outbox's state *after* room was made for
+        this report, so the report itself carries the drops made for it. Returns how many old
+        reports were dropped (usually 0).
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 seq = self._counter("last_seq") + 1
-                payload = build(seq)
+                dropped = self._make_room()
+                payload = build(seq, self._stats())
                 self._db.execute(
                     "INSERT INTO reports(seq, created, payload) VALUES (?, ?, ?)",
                     (seq, time.time(), payload),
@@ -102,7 +105,7 @@ class Outbox:
                 self._add("last_seq", 1)
                 self._depth += 1
                 self._bytes += len(payload)
-                dropped = self._enforce_limits()
+                dropped += self._make_room(keep_newest=True)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -114,12 +117,14 @@ class Outbox:
         row = self._db.execute("SELECT count(*), coalesce(sum(length(payload)), 0) FROM reports")
         self._depth, self._bytes = row.fetchone()
 
-    def _enforce_limits(self) -> int:
-        """Drop the oldest rows beyond any limit; called inside the append transaction."""
+    def _make_room(self, keep_newest: bool = False) -> int:
+        """Drop the oldest rows until one more report fits (or, after inserting, until the limits
+        hold again, never dropping the newest). Called inside the append transaction."""
         dropped = 0
+        spare = 0 if keep_newest else 1
         cutoff = time.time() - self.limits.max_age_s
-        while self._depth > 1 and (
-            self._depth > self.limits.max_reports
+        while self._depth > (1 if keep_newest else 0) and (
+            self._depth + spare > self.limits.max_reports
             or self._bytes > self.limits.max_bytes
             or self._oldest_created() < cutoff
         ):
@@ -168,15 +173,18 @@ class Outbox:
 
     def stats(self) -> Stats:
         with self._lock:
-            oldest_age = time.time() - self._oldest_created() if self._depth else 0.0
-            return Stats(
-                depth=self._depth,
-                bytes=self._bytes,
-                oldest_age_s=round(oldest_age, 3),
-                last_seq=self._counter("last_seq"),
-                dropped_total=self._counter("dropped_total"),
-                resent_total=self._counter("resent_total"),
-            )
+            return self._stats()
+
+    def _stats(self) -> Stats:
+        oldest_age = time.time() - self._oldest_created() if self._depth else 0.0
+        return Stats(
+            depth=self._depth,
+            bytes=self._bytes,
+            oldest_age_s=round(oldest_age, 3),
+            last_seq=self._counter("last_seq"),
+            dropped_total=self._counter("dropped_total"),
+            resent_total=self._counter("resent_total"),
+        )
 
     def close(self) -> None:
         with self._lock:

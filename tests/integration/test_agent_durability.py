@@ -1,0 +1,217 @@
+"""Not one report lost: fibre cuts, broker restarts, a killed agent, a full outbox.
+
+Every part is real: the agent runs as its own process with its SQLite outbox, the "fibre" is a
+TCP relay the test cuts, and what counts is what reached InfluxDB through broker and ingest.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from devstack.processes import Child, child_env, python_module
+from devstack.stack import Stack
+from tests.integration.conftest import wait_for
+from tests.integration.cuttable import CuttableLink
+
+AREA = "phuc-khanh-thon-1"
+
+
+@pytest.fixture
+def fibre(stack: Stack) -> Iterator[CuttableLink]:
+    link = CuttableLink(stack.mosquitto.port)
+    link.restore()
+    try:
+        yield link
+    finally:
+        link.close()
+
+
+def _config(tmp_path: Path, broker_port: int, uplink_port: int, outbox: str = "") -> Path:
+    path = tmp_path / "agent.toml"
+    path.write_text(
+        f"""
+area_id = "{AREA}"
+agent_id = "nvh"
+interval_s = 1
+
+[broker]
+host = "127.0.0.1"
+port = {broker_port}
+tls = false
+keepalive_s = 5
+
+[outbox]
+flush_on_stop_s = 2
+{outbox}
+
+[[devices]]
+id = "uplink"
+type = "tcp_link"
+targets = ["127.0.0.1:{uplink_port}"]
+timeout_s = 0.4
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _agent(tmp_path: Path, config: Path) -> Child:
+    return Child(
+        "agent",
+        python_module("edge", "run", str(config)),
+        tmp_path / "agent.log",
+        env=child_env({}),
+    ).start()
+
+
+def _stored(stack: Stack) -> list[tuple[int, int]]:
+    """(observation time in ns, seq) of every report in InfluxDB, in time order."""
+    rows = stack.influxdb.values(f'SELECT "seq" FROM "agent_report" WHERE "area" = \'{AREA}\'')
+    return [(int(t), int(seq)) for t, seq in rows]
+
+
+def _seqs(stack: Stack) -> list[int]:
+    return [seq for _, seq in _stored(stack)]
+
+
+def _outbox(tmp_path: Path, sql: str) -> list[tuple[int, ...]]:
+    """Read the agent's outbox file as it is on disk (read-only; empty until the agent made it)."""
+    path = tmp_path / "state" / "outbox.sqlite"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    except sqlite3.OperationalError:  # the agent has not created its tables yet
+        return []
+    finally:
+        db.close()
+
+
+def _outbox_depth(tmp_path: Path) -> int:
+    return len(_outbox(tmp_path, "SELECT seq FROM reports"))
+
+
+def _last_agent_metric(stack: Stack, field: str) -> float:
+    rows = stack.influxdb.values(
+        f'SELECT last("{field}") FROM "agent_report" WHERE "area" = \'{AREA}\''
+    )
+    return float(rows[0][1]) if rows else -1.0
+
+
+def _stop(agent: Child) -> None:
+    agent.signal(signal.SIGTERM)
+    assert agent.stop() == 0, agent.log_tail()
+
+
+def test_fibre_cut_is_recorded_and_every_report_arrives_in_order(
+    stack: Stack, fibre: CuttableLink, tmp_path: Path
+) -> None:
+    # The agent reaches the broker through the fibre, and the uplink probe measures the same line.
+    agent = _agent(tmp_path, _config(tmp_path, fibre.port, fibre.port))
+    try:
+        wait_for(lambda: len(_seqs(stack)) >= 3, "reports before the cut")
+        cut_at = datetime.now(UTC)
+        fibre.cut()
+        wait_for(lambda: _outbox_depth(tmp_path) >= 5, "five reports held in the outbox")
+        restored_at = datetime.now(UTC)
+        fibre.restore()
+        wait_for(lambda: _outbox_depth(tmp_path) == 0, "the outbox to drain", timeout=60)
+    finally:
+        _stop(agent)
+    wait_for(lambda: _outbox_depth(tmp_path) == 0 and len(_seqs(stack)) >= 8, "all reports stored")
+    stored = _stored(stack)
+    seqs = [seq for _, seq in stored]
+    assert seqs == list(range(1, len(seqs) + 1)), "missing or out-of-order reports"
+    # Original observation times: one per interval, not bunched at the moment of reconnection.
+    times = [t for t, _ in stored]
+    assert max(b - a for a, b in pairwise(times)) < 3e9
+
+    # The outage is in InfluxDB with its true start and end.
+    rows = [
+        (datetime.fromtimestamp(t / 1e9, UTC), s)
+        for t, s in stack.influxdb.values(
+            f'SELECT "status" FROM "uplink" WHERE "area" = \'{AREA}\''
+        )
+    ]
+    down = [t for t, s in rows if s == "down"]
+    assert len(down) >= 4, rows
+    assert cut_at <= down[0] and (down[0] - cut_at).total_seconds() < 2.5
+    assert down[-1] <= restored_at and (restored_at - down[-1]).total_seconds() < 2.5
+    assert all(s == "up" for t, s in rows if t < cut_at or t > restored_at)
+
+
+def test_broker_restart_loses_nothing(stack: Stack, tmp_path: Path) -> None:
+    port = stack.mosquitto.port
+    agent = _agent(tmp_path, _config(tmp_path, port, port))
+    try:
+        wait_for(lambda: len(_seqs(stack)) >= 2, "reports before the restart")
+        stack.mosquitto.stop()
+        wait_for(lambda: _outbox_depth(tmp_path) >= 3, "reports held while the broker is down")
+        stack.mosquitto.start()
+        wait_for(lambda: len(_seqs(stack)) >= 8 and _outbox_depth(tmp_path) == 0, "the backlog", 60)
+    finally:
+        _stop(agent)
+    seqs = _seqs(stack)
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert _last_agent_metric(stack, "connects_total") >= 2
+
+
+def test_agent_killed_while_draining_loses_nothing_and_counts_resends(
+    stack: Stack, fibre: CuttableLink, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, fibre.port, stack.mosquitto.port, "send_rate_per_s = 3\nwindow = 4")
+    fibre.cut()  # start with the line down: a backlog builds up
+    agent = _agent(tmp_path, config)
+    try:
+        wait_for(lambda: _outbox_depth(tmp_path) >= 12, "a backlog of 12 reports", timeout=40)
+        fibre.restore()
+        wait_for(lambda: len(_seqs(stack)) >= 3, "the drain to start")
+        agent.kill()  # SIGKILL in the middle of the drain
+    finally:
+        agent.stop()
+    tried = len(_outbox(tmp_path, "SELECT seq FROM reports WHERE attempts > 0"))
+    assert _outbox_depth(tmp_path) > 0, "the kill came too late to test anything"
+
+    agent = _agent(tmp_path, config)
+    try:
+        wait_for(lambda: _outbox_depth(tmp_path) == 0, "the rest of the backlog", timeout=60)
+        wait_for(lambda: _last_agent_metric(stack, "resent_total") == tried, "the resend count")
+    finally:
+        _stop(agent)
+    seqs = _seqs(stack)
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_full_outbox_drops_the_oldest_and_the_count_reaches_influxdb(
+    stack: Stack, fibre: CuttableLink, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, fibre.port, stack.mosquitto.port, "max_reports = 4")
+    fibre.cut()
+    agent = _agent(tmp_path, config)
+    try:
+        started = time.monotonic()
+        wait_for(lambda: _seqs_in_outbox(tmp_path)[0] >= 4, "the outbox to overflow", timeout=40)
+        assert time.monotonic() - started > 3  # it took real cycles, not a shortcut
+        fibre.restore()
+        wait_for(lambda: _outbox_depth(tmp_path) == 0, "the outbox to drain", timeout=60)
+    finally:
+        _stop(agent)
+    wait_for(lambda: len(_seqs(stack)) >= 4, "the surviving reports in InfluxDB")
+    seqs = _seqs(stack)
+    first = seqs[0]
+    assert first >= 4, "the oldest reports were the ones dropped"
+    assert seqs == list(range(first, first + len(seqs)))
+    wait_for(lambda: _last_agent_metric(stack, "outbox_dropped_total") == first - 1, "drop count")
+
+
+def _seqs_in_outbox(tmp_path: Path) -> list[int]:
+    return [r[0] for r in _outbox(tmp_path, "SELECT seq FROM reports ORDER BY seq")] or [0]
