@@ -46,6 +46,8 @@ from tsdb.writer import Writer
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.2
+_PUBACK = 0x40
+_PUBACK_HEAD = bytes((_PUBACK, 2))  # PUBACK, remaining length 2: the packet id follows
 STOP_GRACE_S = 5.0
 
 
@@ -254,10 +256,28 @@ class IngestService:
         with self._ack_lock:  # the network thread cannot start a new connection meanwhile
             if not self._connected:
                 return
-            for message in batch.messages:
-                if message.epoch == self._epoch:
-                    self.client.ack(message.mid, message.qos)
-                    self._unacked -= 1
+            current = [m for m in batch.messages if m.epoch == self._epoch]
+            self._unacked -= len(current)
+            self._send_pubacks([m.mid for m in current if m.qos == 1])
+
+    def _send_pubacks(self, mids: list[int]) -> None:
+        """PUBACK the messages, in order, in one write.
+
+        paho's ``ack()`` sends each PUBACK as its own packet: one wake-up of the network thread
+        and one ``send()`` per message, about a fifth of ingest's CPU at full rate. Its output
+        queue carries any bytes, so the acks of a batch go as one chunk of 4-byte PUBACKs (the
+        form paho's own ``ack()`` sends; in MQTT v5 it means reason Success). Should a paho
+        release lack that queue, the public ``ack()`` is used instead."""
+        if not mids:
+            return
+        queue_packet = getattr(self.client, "_packet_queue", None)
+        if queue_packet is None:  # pragma: no cover - another paho release
+            for mid in mids:
+                self.client.ack(mid, 1)
+            return
+        queue_packet(
+            _PUBACK, b"".join([_PUBACK_HEAD + mid.to_bytes(2, "big") for mid in mids]), 0, 0
+        )
 
     # --- life cycle ----------------------------------------------------------------------------
 
