@@ -55,8 +55,8 @@ class Agent:
         self.hung_probes = 0
 
     def _hard_limit(self, probe: Probe) -> float:
-        """Last line of defence: a probe gets its own timeouts plus slack, never the interval."""
-        return min(probe.timeout_s * 3 + 1, self.config.interval_s * 0.8)
+        """Last line of defence: a probe gets its worst case plus slack, never the interval."""
+        return min(probe.worst_case_s * 1.5 + 1, self.config.interval_s * 0.9)
 
     def _collect(self, probe: Probe, future: Future[DeviceResult], started: float) -> DeviceResult:
         remaining = self._hard_limit(probe) - (time.perf_counter() - started)

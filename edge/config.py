@@ -72,11 +72,12 @@ class AgentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _probes_fit_the_interval(self) -> AgentConfig:
-        slowest = max(device.timeout_s for device in self.devices)
-        if slowest * 2 > self.interval_s:
+        slowest = max(self.devices, key=lambda device: device.worst_case_s())
+        if slowest.worst_case_s() > self.interval_s:
             raise ValueError(
-                f"interval_s ({self.interval_s:g}) must be at least twice the largest device "
-                f"timeout_s ({slowest:g}) so a cycle ends before the next one starts"
+                f"interval_s ({self.interval_s:g}) is shorter than the worst case of device "
+                f"{slowest.id!r} ({slowest.worst_case_s():g} s when every step times out): "
+                "raise interval_s or lower that device's timeout_s"
             )
         return self
 

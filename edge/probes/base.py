@@ -29,6 +29,11 @@ class ProbeConfig(BaseModel):
     def build(self) -> Probe:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    def worst_case_s(self) -> float:
+        """The longest one probe can take when every step times out (connect, then read).
+        Probes that make several attempts override it; the agent's checks and limits use it."""
+        return self.timeout_s * 2
+
 
 class Credentials(BaseModel):
     """A username and a password from the environment or a file, never from the config text."""
@@ -68,6 +73,7 @@ class Probe(ABC):
     def __init__(self, config: ProbeConfig) -> None:
         self.device_id = config.id
         self.timeout_s = config.timeout_s
+        self.worst_case_s = config.worst_case_s()
 
     @abstractmethod
     def probe(self) -> DeviceResult: ...

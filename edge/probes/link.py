@@ -36,6 +36,9 @@ class TcpLinkConfig(ProbeConfig):
     def build(self) -> TcpLinkProbe:
         return TcpLinkProbe(self)
 
+    def worst_case_s(self) -> float:
+        return self.timeout_s * len(self.targets)
+
 
 class TcpLinkProbe(Probe):
     kind = DeviceKind.UPLINK
