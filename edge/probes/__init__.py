@@ -10,8 +10,14 @@ from pydantic import Field
 
 from edge.probes.base import Probe, ProbeConfig
 from edge.probes.camera import CameraSnapshotConfig
+from edge.probes.device import DeviceCheckConfig
 from edge.probes.link import TcpLinkConfig
+from edge.probes.pc import PcConfig
+from edge.probes.uplink import UplinkConfig
 
-DeviceConfig = Annotated[CameraSnapshotConfig | TcpLinkConfig, Field(discriminator="type")]
+DeviceConfig = Annotated[
+    CameraSnapshotConfig | TcpLinkConfig | UplinkConfig | DeviceCheckConfig | PcConfig,
+    Field(discriminator="type"),
+]
 
 __all__ = ["DeviceConfig", "Probe", "ProbeConfig"]
