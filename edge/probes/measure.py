@@ -7,7 +7,6 @@ network fault. ``summarise`` turns a series of samples into loss, RTT percentile
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import socket
 import statistics
@@ -47,22 +46,29 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
 
+_icmp_modes = [True, False]  # raw socket first (root, CAP_NET_RAW, Windows), then ping socket
+
+
 def icmp(host: str, count: int, spacing_s: float, timeout_s: float) -> list[Sample]:
-    """``count`` echo requests. Raw sockets as root, else the unprivileged ICMP socket (Linux needs
-    net.ipv4.ping_group_range to include the agent's group; Windows services run privileged)."""
-    privileged = os.name == "nt" or os.geteuid() == 0
-    try:
-        reply = icmplib.ping(
-            host, count=count, interval=spacing_s, timeout=timeout_s, privileged=privileged
-        )
-    except icmplib.NameLookupError:
-        return [Sample(None, "dns")] * count
-    except icmplib.SocketPermissionError:
-        return [Sample(None, "icmp_not_permitted")] * count
-    except (icmplib.ICMPLibError, OSError):
-        return [Sample(None, "error")] * count
-    samples = [Sample(round(rtt, 3)) for rtt in reply.rtts]
-    return samples + [Sample(None, "timeout")] * (count - len(samples))
+    """``count`` echo requests: a raw socket where allowed (root, CAP_NET_RAW, a Windows
+    service), else Linux's unprivileged ICMP socket (net.ipv4.ping_group_range must include the
+    agent's group). The mode that works is remembered."""
+    for privileged in list(_icmp_modes):
+        try:
+            reply = icmplib.ping(
+                host, count=count, interval=spacing_s, timeout=timeout_s, privileged=privileged
+            )
+        except icmplib.SocketPermissionError:
+            if len(_icmp_modes) > 1:
+                _icmp_modes.remove(privileged)
+            continue
+        except icmplib.NameLookupError:
+            return [Sample(None, "dns")] * count
+        except (icmplib.ICMPLibError, OSError):
+            return [Sample(None, "error")] * count
+        samples = [Sample(round(rtt, 3)) for rtt in reply.rtts]
+        return samples + [Sample(None, "timeout")] * (count - len(samples))
+    return [Sample(None, "icmp_not_permitted")] * count
 
 
 def tcp(host: str, port: int, timeout_s: float) -> Sample:
