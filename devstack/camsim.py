@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from devstack.camfaults import FaultParams, ImageFault, apply, decode_jpeg, encode_jpeg
+from devstack.rtspsim import RtspServer
 from edge.probes.httpauth import parse_challenge
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Fault(StrEnum):
     COVERED = "covered"
     MOVED = "moved"
     DARK = "dark"
+    STALLED = "stalled"  # the connection opens, then nothing comes
 
 
 # A clear case of each picture fault on the full 768x576 frame.
@@ -100,6 +102,8 @@ class SimCamera:
     offset: int = 0
     fault: Fault = Fault.NONE
     snapshots_served: int = 0
+    rtsp: bool = False  # also serve rtsp://127.0.0.1:rtsp_port/live (Motion-JPEG over RTP)
+    rtsp_port: int = 0
     credentials: tuple[str, str] | None = field(default=None, repr=False)
     auth_scheme: str = "digest"  # what the camera demands when it has credentials
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
@@ -109,6 +113,17 @@ class SimCamera:
     _rng: np.random.Generator = field(default_factory=np.random.default_rng, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_index: int = field(default=-1, repr=False)
+    _rtsp: RtspServer | None = field(default=None, repr=False)
+
+    @property
+    def rtsp_url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.rtsp_port}/live"
+
+    def stalled(self) -> bool:
+        return self.fault is Fault.STALLED
+
+    def refuses(self, header: str | None, method: str) -> bool:
+        return self.fault is Fault.AUTH or not self.authorized(header, method)
 
     def frame(self) -> bytes:
         """The JPEG this camera sends right now, with its picture fault applied."""
@@ -134,7 +149,7 @@ class SimCamera:
             )
         return encode_jpeg(image, 80)
 
-    def authorized(self, header: str | None) -> bool:
+    def authorized(self, header: str | None, method: str = "GET") -> bool:
         """Whether a request's Authorization header carries this camera's credentials."""
         if self.credentials is None:
             return True
@@ -154,7 +169,7 @@ class SimCamera:
             return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - RFC 7616 MD5 digest
 
         ha1 = h(f"{username}:camera:{password}")
-        ha2 = h(f"GET:{params.get('uri', '')}")
+        ha2 = h(f"{method}:{params.get('uri', '')}")
         parts = [ha1, self._nonce, params.get("nc", ""), params.get("cnonce", ""), "auth", ha2]
         return hmac.compare_digest(params.get("response", ""), h(":".join(parts)))
 
@@ -175,13 +190,15 @@ class SimCamera:
                 if self.path.split("?")[0] != "/snapshot.jpg":
                     self.send_error(404)
                     return
-                if camera.fault is Fault.AUTH or not camera.authorized(
-                    self.headers.get("Authorization")
-                ):
+                if camera.refuses(self.headers.get("Authorization"), "GET"):
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", camera.challenge())
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                    return
+                while camera.stalled() and camera._server is not None:
+                    time.sleep(0.05)  # a hung camera: the request is read, nothing comes back
+                if camera._server is None:
                     return
                 body = camera.frame()
                 camera.snapshots_served += 1
@@ -207,8 +224,14 @@ class SimCamera:
             target=server.serve_forever, args=(0.05,), name=f"camsim-{self.camera_id}", daemon=True
         )
         self._thread.start()
+        if self.rtsp and self._rtsp is None:
+            self._rtsp = RtspServer(self, self.rtsp_port).start()
+            self.rtsp_port = self._rtsp.port
 
     def stop(self) -> None:
+        if self._rtsp is not None:
+            self._rtsp.stop()
+            self._rtsp = None
         if self._server is None:
             return
         self._server.shutdown()
@@ -230,11 +253,14 @@ class SimCamera:
 class CameraFleet:
     """Many simulated cameras sharing one decoded footage."""
 
-    def __init__(self, camera_ids: list[str], footage: Footage | None = None) -> None:
+    def __init__(
+        self, camera_ids: list[str], footage: Footage | None = None, rtsp: bool = False
+    ) -> None:
         self.footage = footage or Footage(find_footage())
         step = max(1, len(self.footage.jpegs) // max(1, len(camera_ids)))
         self.cameras = {
-            cid: SimCamera(cid, self.footage, offset=i * step) for i, cid in enumerate(camera_ids)
+            cid: SimCamera(cid, self.footage, offset=i * step, rtsp=rtsp)
+            for i, cid in enumerate(camera_ids)
         }
 
     def __getitem__(self, camera_id: str) -> SimCamera:
