@@ -13,10 +13,16 @@ from edge.probes.camera import CameraSnapshotConfig
 from edge.probes.device import DeviceCheckConfig
 from edge.probes.link import TcpLinkConfig
 from edge.probes.pc import PcConfig
+from edge.probes.rtsp import CameraRtspConfig
 from edge.probes.uplink import UplinkConfig
 
 DeviceConfig = Annotated[
-    CameraSnapshotConfig | TcpLinkConfig | UplinkConfig | DeviceCheckConfig | PcConfig,
+    CameraSnapshotConfig
+    | CameraRtspConfig
+    | TcpLinkConfig
+    | UplinkConfig
+    | DeviceCheckConfig
+    | PcConfig,
     Field(discriminator="type"),
 ]
 
