@@ -16,7 +16,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contract.models import DeviceKind, DeviceResult, Status
 from edge.camera.health import Health
@@ -38,6 +38,13 @@ class CameraRtspConfig(ProbeConfig):
     sample_s: float = Field(
         default=2.0, gt=0, le=30, description="seconds of stream read to measure fps and stalls"
     )
+
+    @model_validator(mode="after")
+    def _sample_fits(self) -> CameraRtspConfig:
+        if self.sample_s > self.timeout_s:
+            raise ValueError("sample_s must not exceed timeout_s (the probe's budget is 3x it)")
+        return self
+
     min_fps: float = Field(default=1.0, ge=0, description="below this the stream is degraded")
     image_health: bool = Field(default=True, description="judge the last frame's picture")
     reference_dir: Path | None = Field(
@@ -166,7 +173,11 @@ class CameraRtspProbe(Probe):
         except OSError as exc:
             return self._down(started, *reason_for(exc), {})
         metrics: dict[str, float | int | bool | str] = {"connect_ms": round(connect_ms, 3)}
-        sample = sample_stream(self._url_with_login(password), self.timeout_s, self.config.sample_s)
+        # The whole probe fits the agent's hard limit (3x the timeout + 1 s): the worker gets
+        # what the DESCRIBE left of it, and is killed when that runs out.
+        budget = 3 * self.timeout_s + 0.8 - (time.perf_counter() - started)
+        url = self._url_with_login(password)
+        sample = sample_stream(url, self.timeout_s, self.config.sample_s, budget)
         metrics["open_ms"] = round(sample.open_ms, 1)
         if sample.worker_died:
             return self._down(started, "stalled", "the stream did not answer in time", metrics)

@@ -125,3 +125,64 @@ def test_each_picture_fault_reaches_the_api(
     assert "DEBUG" in everything[0]
     for text in everything:
         assert PASSWORD not in text
+
+
+@pytest.fixture
+def rtsp_camera() -> Iterator[CameraFleet]:
+    with CameraFleet(["cam-rtsp"], rtsp=True) as fleet:
+        fleet["cam-rtsp"].credentials = ("admin", PASSWORD)
+        yield fleet
+
+
+def test_rtsp_camera_faults_reach_the_api(
+    stack: Stack, rtsp_camera: CameraFleet, tmp_path: Path
+) -> None:
+    camera = rtsp_camera["cam-rtsp"]
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f"""
+area_id = "{AREA}"
+agent_id = "nvh"
+interval_s = 3
+
+[broker]
+host = "127.0.0.1"
+port = {stack.mosquitto.port}
+tls = false
+
+[[devices]]
+id = "Cổng chợ"
+type = "camera_rtsp"
+url = "{camera.rtsp_url}"
+timeout_s = 1
+sample_s = 0.5
+auth = {{ username = "admin", password_env = "CAM_PASSWORD" }}
+reference_dir = "{tmp_path / "references"}"
+confirm_after = 1
+clear_after = 1
+""",
+        encoding="utf-8",
+    )
+    agent = Child(
+        "agent",
+        python_module("edge", "run", str(config), "--log-level", "DEBUG"),
+        tmp_path / "agent.log",
+        env=child_env({"CAM_PASSWORD": PASSWORD}),
+    ).start()
+    try:
+        wait_for(lambda: _shows(stack, "up", None), "the RTSP camera up")
+        metrics = _device(stack, "Cổng chợ")["metrics"]
+        assert metrics["fps"] > 3 and metrics["image"] == "ok", metrics
+        camera.set_fault("covered")
+        wait_for(_showing(stack, "down", "covered"), "a covered RTSP camera reported down")
+        camera.set_fault("stalled")
+        wait_for(_showing(stack, "down", "no_frames"), "a stalled stream reported down")
+        camera.set_fault("none")
+        wait_for(lambda: _shows(stack, "up", None), "the RTSP camera back up")
+    finally:
+        agent.signal(signal.SIGTERM)
+        assert agent.stop() == 0, agent.log_tail()
+    log = (tmp_path / "agent.log").read_text(errors="replace")
+    assert "probe_timeout" not in log
+    for text in [log, str(stack.influxdb.query("SELECT * FROM /.*/"))]:
+        assert PASSWORD not in text
