@@ -121,20 +121,28 @@ class InfluxV1Writer:
     def write(self, lines: list[str]) -> None:
         if not lines:
             return
-        body = "\n".join(lines).encode("utf-8")
+        error = classify(*self._post("\n".join(lines).encode("utf-8")))
+        if error is not None:
+            raise error
+
+    def _post(self, body: bytes) -> tuple[int, dict[str, str], str]:
+        """One request; the response is read and released here, so that no exception raised
+        later keeps it (and its socket) alive."""
         started = time.monotonic()
         try:
-            response = self._pool.request("POST", self._url, body=body, headers=self._headers)
+            response = self._pool.request(
+                "POST", self._url, body=body, headers=self._headers, preload_content=False
+            )
+            try:
+                text = response.read().decode("utf-8", "replace")
+            finally:
+                response.release_conn()  # back to the pool (keep-alive), whatever the status
         except urllib3.exceptions.HTTPError as exc:
             took = time.monotonic() - started
             raise Retryable(
                 f"InfluxDB unreachable after {took:.1f} s: {type(exc).__name__}"
             ) from None
-        error = classify(
-            response.status, response.headers, response.data.decode("utf-8", "replace")
-        )
-        if error is not None:
-            raise error
+        return response.status, dict(response.headers), text
 
     def close(self) -> None:
         self._pool.clear()

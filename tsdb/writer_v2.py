@@ -14,7 +14,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
-from tsdb.writer import Retryable, classify
+from tsdb.writer import Retryable, WriteError, classify
 
 
 class InfluxV2Writer:
@@ -31,6 +31,7 @@ class InfluxV2Writer:
     def write(self, lines: list[str]) -> None:
         if not lines:
             return
+        error: WriteError | None = None
         try:
             self._api.write(
                 bucket=self._bucket,
@@ -39,13 +40,21 @@ class InfluxV2Writer:
                 write_precision=WritePrecision.NS,
             )
         except ApiException as exc:
-            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
+            body = exc.body if isinstance(exc.body, str) else ""
+            if isinstance(exc.body, bytes):
+                body = exc.body.decode("utf-8", "replace")
             error = classify(int(exc.status or 0), exc.headers, body or str(exc.reason))
-            if error is None:  # pragma: no cover - the client raises only for failures
-                return
-            raise error from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Retryable(f"InfluxDB unreachable: {type(exc).__name__}") from None
+            error = Retryable(f"InfluxDB unreachable: {type(exc).__name__}")
+        if error is not None:
+            # Raised outside the handler: the client's exception (which holds the HTTP response
+            # and its socket) is neither chained nor kept alive by ours.
+            raise error
 
     def close(self) -> None:
+        # The generated API client keeps the last HTTP response, and with it the socket, open
+        # past close(): drop it so closing really closes.
+        api_client = getattr(self._client, "api_client", None)
+        if api_client is not None:
+            api_client.last_response = None
         self._client.close()  # type: ignore[no-untyped-call]
