@@ -41,6 +41,7 @@ _FATAL = {
     0x87: "not authorized",
     0x8C: "bad authentication method",
 }
+_LOOP_S = 0.05  # the link thread's network poll
 BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 120.0
 
@@ -83,7 +84,9 @@ class BrokerLink:
         self._flush_deadline = 0.0
         self._inflight: dict[int, int] = {}  # MQTT message id → report seq
         self._last_sent = 0
-        self._bucket = TokenBucket(config.outbox.send_rate_per_s, config.outbox.window)
+        # Burst of one loop period's worth: the rate holds over any second, not just on average.
+        rate = config.outbox.send_rate_per_s
+        self._bucket = TokenBucket(rate, burst=max(1, int(rate * _LOOP_S)))
         self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
 
     # ----- one connection -----------------------------------------------------------------
@@ -173,7 +176,7 @@ class BrokerLink:
     def _session(self, client: mqtt.Client) -> None:
         """Run one connection until it drops, we are refused, or the stop flush is over."""
         while self.refused is None:
-            if client.loop(timeout=0.05) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            if client.loop(timeout=_LOOP_S) != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
             if not self.connected.is_set():
                 continue
