@@ -1,0 +1,65 @@
+"""Reports become the documented points; the per-report tag shortcut equals the generic line()."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contract.models import DeviceResult, Report
+from ingest.points import report_lines
+from tsdb.lineprotocol import line, timestamp_ns
+
+_CONTROL: tuple[Literal["C"]] = ("C",)
+_labels = st.text(
+    alphabet=st.characters(blacklist_categories=_CONTROL), min_size=1, max_size=20
+).filter(lambda s: s == s.strip() and not s.endswith("\\"))
+
+
+@given(devices=st.lists(_labels, min_size=1, max_size=5, unique=True))
+def test_device_points_equal_the_generic_formatter(devices: list[str]) -> None:
+    observed = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    results = [
+        DeviceResult(
+            device_id=device,
+            kind="camera",
+            status="down",
+            reason="timeout",
+            detail='đứt "cáp", \\ ',
+            duration_ms=3000.0,
+            metrics={"width_px": 768, "frozen": True, "note": "Sơn Vi"},
+        )
+        for device in devices
+    ]
+    report = Report(
+        area_id="son-vi-khu-6",
+        agent_id="nvh",
+        seq=7,
+        observed_at=observed,
+        interval_s=60,
+        results=results,
+    )
+    lines = report_lines(report, observed + timedelta(seconds=2), clock_offset_s=-1.25)
+    for result, text in zip(report.results, lines, strict=False):
+        expected = line(
+            "camera",
+            {"area": "son-vi-khu-6", "agent": "nvh", "device": result.device_id},
+            {
+                "status": "down",
+                "status_code": 0,
+                "reason": "timeout",
+                "detail": result.detail or "",
+                "duration_ms": 3000.0,
+                "width_px": 768.0,  # integers stored as floats: a field never changes type
+                "frozen": True,
+                "note": "Sơn Vi",
+            },
+            timestamp_ns(observed),
+        )
+        assert text == expected
+    summary = lines[-1]
+    assert summary.startswith("agent_report,agent=nvh,area=son-vi-khu-6 ")
+    assert "clock_offset_s=-1.25," in summary
+    assert "lag_s=2," in summary
