@@ -34,6 +34,9 @@ class PcConfig(ProbeConfig):
     max_memory_pct: float = Field(default=95, gt=0, le=100, description="fuller: degraded")
     max_clock_offset_s: float = Field(default=5, gt=0, description="further off: degraded")
 
+    def worst_case_s(self) -> float:
+        return self.timeout_s + 0.5 if self.ntp_server else 0.5  # one NTP query at most
+
     def build(self) -> PcProbe:
         return PcProbe(self)
 

@@ -34,8 +34,11 @@ def fibre(stack: Stack) -> Iterator[CuttableLink]:
         link.close()
 
 
-def _config(tmp_path: Path, broker_port: int, uplink_port: int, outbox: str = "") -> Path:
+def _config(
+    tmp_path: Path, broker_port: int, uplink_port: int, outbox: str = "", lan_port: int = 0
+) -> Path:
     path = tmp_path / "agent.toml"
+    lan = lan_port or uplink_port
     path.write_text(
         f"""
 area_id = "{AREA}"
@@ -54,9 +57,14 @@ flush_on_stop_s = 2
 
 [[devices]]
 id = "uplink"
-type = "tcp_link"
-targets = ["127.0.0.1:{uplink_port}"]
-timeout_s = 0.4
+type = "uplink"
+timeout_s = 0.2
+attempts = 2
+spacing_ms = 0
+targets = [
+  {{ name = "ont", role = "gateway", method = "tcp", host = "127.0.0.1", port = {lan} }},
+  {{ name = "web", role = "upstream", method = "tcp", host = "127.0.0.1", port = {uplink_port} }},
+]
 """,
         encoding="utf-8",
     )
@@ -115,8 +123,10 @@ def _stop(agent: Child) -> None:
 def test_fibre_cut_is_recorded_and_every_report_arrives_in_order(
     stack: Stack, fibre: CuttableLink, tmp_path: Path
 ) -> None:
-    # The agent reaches the broker through the fibre, and the uplink probe measures the same line.
-    agent = _agent(tmp_path, _config(tmp_path, fibre.port, fibre.port))
+    # The agent reaches the broker through the fibre, and the uplink probe measures the same line;
+    # the LAN gateway (here InfluxDB's port on the same host) keeps answering.
+    config = _config(tmp_path, fibre.port, fibre.port, lan_port=stack.influxdb.port)
+    agent = _agent(tmp_path, config)
     try:
         wait_for(lambda: len(_seqs(stack)) >= 3, "reports before the cut")
         cut_at = datetime.now(UTC)
@@ -136,12 +146,11 @@ def test_fibre_cut_is_recorded_and_every_report_arrives_in_order(
     assert max(b - a for a, b in pairwise(times)) < 3e9
 
     # The outage is in InfluxDB with its true start and end.
-    rows = [
-        (datetime.fromtimestamp(t / 1e9, UTC), s)
-        for t, s in stack.influxdb.values(
-            f'SELECT "status" FROM "uplink" WHERE "area" = \'{AREA}\''
-        )
-    ]
+    query = f'SELECT "status", "reason" FROM "uplink" WHERE "area" = \'{AREA}\''
+    values = stack.influxdb.values(query)
+    rows = [(datetime.fromtimestamp(t / 1e9, UTC), s) for t, s, _ in values]
+    # The LAN gateway kept answering: the fault is placed beyond it.
+    assert {reason for _, s, reason in values if s == "down"} == {"uplink_fault"}
     down = [t for t, s in rows if s == "down"]
     assert len(down) >= 4, rows
     assert cut_at <= down[0] and (down[0] - cut_at).total_seconds() < 2.5
