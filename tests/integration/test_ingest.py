@@ -117,3 +117,40 @@ def test_nothing_is_acknowledged_or_lost_while_influxdb_is_down(
     influxdb.start()  # same folder, same port: the data survives the restart
     wait_for(lambda: count_points(influxdb, "camera") == 5, "the 5 held reports", timeout=60)
     assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 0
+
+
+def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
+    ingest: IngestService, influxdb: InfluxDB, publish: Publish, tmp_path: Path
+) -> None:
+    def report(seq: int, rtt: float | str) -> bytes:
+        return Report(
+            area_id=AREA,
+            agent_id=AGENT,
+            seq=seq,
+            observed_at=datetime.now(UTC) - timedelta(seconds=30 - seq),
+            interval_s=60,
+            results=[
+                DeviceResult(device_id="cam-01", kind="camera", status="up", duration_ms=3.0),
+                DeviceResult(
+                    device_id="uplink",
+                    kind="uplink",
+                    status="up",
+                    duration_ms=5.0,
+                    metrics={"rtt_ms": rtt},
+                ),
+            ],
+        ).to_json()
+
+    publish(TOPIC, report(1, 8.5))
+    wait_for(lambda: count_points(influxdb, "uplink") == 1, "the first report")
+    publish(TOPIC, report(2, "n/a"))  # rtt_ms is a float field already: InfluxDB refuses this
+    publish(TOPIC, report(3, 9.0))
+    wait_for(lambda: ingest.metrics.get("reports_stored") == 3, "the three reports handled")
+    assert count_points(influxdb, "camera") == 3  # the refused point's neighbours are stored
+    assert count_points(influxdb, "uplink") == 2
+    assert ingest.metrics.get("points_rejected") == 1
+    assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 1
+    record = json.loads((tmp_path / "dead-letters.jsonl").read_text().splitlines()[-1])
+    assert record["reason"] == "db_rejected"
+    assert "field type conflict" in record["detail"]
+    assert json.loads(record["payload"])["seq"] == 2  # the original message, to replay
