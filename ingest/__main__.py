@@ -47,8 +47,11 @@ def main() -> int:
         settings = IngestSettings()
     except ValidationError as exc:
         for err in exc.errors():
-            field = "_".join(str(p) for p in err["loc"]).upper()
-            print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
+            if err["loc"]:
+                field = "_".join(str(p) for p in err["loc"]).upper()
+                print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
+            else:  # a rule across fields: its message names them
+                print(f"error: {err['msg']}", file=sys.stderr)
         return 2
     writer = build_writer(settings)
     service = IngestService(settings, writer)
