@@ -4,8 +4,10 @@
 rendered from it. Every account's rights come from ``contract.topics`` grant builders, the same
 builders the agent, ingest and API use to build the topics they speak on.
 
-Agent user names are ``<area>.<agent>``: a dot never occurs in a slug, so no two (area, agent)
-pairs share a name and no agent can be named like a service account.
+Agent user names are ``<area>/<agent>`` (``contract.topics.agent_account``), the middle levels of
+the agent's topics, so that one ACL pattern serves every agent; no two (area, agent) pairs share a
+name. Bridge names are ``bridge.<name>``: a dot never occurs in a slug, so a pattern built for
+agents can never give a bridge another area's topics.
 """
 
 from __future__ import annotations
@@ -73,9 +75,7 @@ class Account(BaseModel):
 
 
 def agent_username(area_id: str, agent_id: str) -> str:
-    topics.check_slug(area_id, "area id")
-    topics.check_slug(agent_id, "agent id")
-    return f"{area_id}.{agent_id}"
+    return topics.agent_account(area_id, agent_id)
 
 
 def bridge_username(name: str) -> str:

@@ -91,7 +91,7 @@ class Gateway:
             ["provision-agent", "--dir", str(self.folder), "--area", area, "--agent", agent,
              "--out", str(out)]
         ) == 0  # fmt: skip
-        return f"{area}.{agent}", (out / "broker-password").read_text().strip()
+        return topics.agent_account(area, agent), (out / "broker-password").read_text().strip()
 
     @property
     def ca(self) -> Path:

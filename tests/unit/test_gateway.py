@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contract import topics
 from edge.config import load
@@ -42,32 +44,57 @@ def test_we_verify_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
 
 def test_agent_names_cannot_collide_or_pass_for_a_service() -> None:
     assert accounts.agent_username("a-b", "c") != accounts.agent_username("a", "b-c")
-    assert accounts.agent_username("son-vi-khu-6", "nvh") == "son-vi-khu-6.nvh"
-    for service in (accounts.INGEST_USER, accounts.API_USER):
-        assert "." not in service
+    assert accounts.agent_username("son-vi-khu-6", "nvh") == "son-vi-khu-6/nvh"
+    for service in (accounts.INGEST_USER, accounts.API_USER, accounts.bridge_username("x")):
+        assert "/" not in service
     with pytest.raises(ValueError, match="area id"):
         accounts.agent_username("son-vi/#", "nvh")
+    with pytest.raises(ValueError, match="agent id"):
+        accounts.agent_username("son-vi", "+")
 
 
-def test_acl_lines_come_from_the_topic_builders() -> None:
-    agent = accounts.Account(
-        username="son-vi-khu-6.nvh",
+slugs = st.from_regex(topics.SLUG_PATTERN, fullmatch=True).filter(topics.is_slug)
+
+
+@given(area=slugs, agent=slugs)
+def test_the_agent_pattern_is_exactly_the_agents_own_grants(area: str, agent: str) -> None:
+    # What Mosquitto does with "%u" for this agent's user name gives back its explicit grants.
+    username = topics.agent_account(area, agent)
+    patterns = topics.agent_pattern_grants()
+
+    def fill(filters: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f.replace(topics.ACL_USERNAME, username) for f in filters)
+
+    explicit = topics.agent_grants(area, agent)
+    assert fill(patterns.publish) == explicit.publish
+    assert fill(patterns.subscribe) == explicit.subscribe
+    for name in (*explicit.publish, *explicit.subscribe):
+        parts = topics.parse(name)
+        assert (parts.area_id, parts.agent_id) == (area, agent)
+
+
+def _agent(area: str, agent: str) -> accounts.Account:
+    return accounts.Account(
+        username=accounts.agent_username(area, agent),
         role=Role.AGENT,
-        area_id="son-vi-khu-6",
-        agent_id="nvh",
+        area_id=area,
+        agent_id=agent,
         password_hash=passwords.hash_password("x"),
         created_at=accounts.now(),
     )
-    text = acl_file([agent])
-    rules = [line for line in text.splitlines() if line.startswith("topic ")]
+
+
+def test_the_acl_stays_a_few_lines_however_many_agents() -> None:
+    one = acl_file([_agent("son-vi-khu-6", "nvh")])
+    many = acl_file([_agent(f"area-{i}", "nvh") for i in range(1000)])
+    assert one == many
+    rules = [line for line in one.splitlines() if line and not line.startswith("#")]
     assert rules == [
-        f"topic write {topics.report_topic('son-vi-khu-6', 'nvh')}",
-        f"topic write {topics.status_topic('son-vi-khu-6', 'nvh')}",
-        f"topic read {topics.command_topic('son-vi-khu-6', 'nvh')}",
+        "pattern write smartarea/v1/%u/report",
+        "pattern write smartarea/v1/%u/status",
+        "pattern read smartarea/v1/%u/cmd",
     ]
-    assert "user son-vi-khu-6.nvh\n" in text
-    assert agent.password_hash not in text
-    assert "+" not in "".join(rules) and "#" not in "".join(rules)  # no wildcard for an agent
+    assert acl_file([]).count("pattern") == 0  # no agents, no agent rights at all
 
 
 def test_service_grants_are_least_rights() -> None:
@@ -130,9 +157,9 @@ def test_provision_revoke_and_list(folder: Path, capsys: pytest.CaptureFixture[s
     issued = ops.provision_agent(folder, "son-vi-khu-6", "nvh")
     layout = Layout(folder)
     line = layout.password_file(Listener.AGENTS).read_text()
-    assert line.startswith("son-vi-khu-6.nvh:$7$101$")
+    assert line.startswith("son-vi-khu-6/nvh:$7$101$")
     assert passwords.verify(issued.password, line.strip().split(":", 1)[1])
-    assert "son-vi-khu-6.nvh" not in layout.password_file(Listener.LOCAL).read_text()
+    assert "son-vi-khu-6/nvh" not in layout.password_file(Listener.LOCAL).read_text()
     for path in folder.rglob("*"):
         if path.is_file():
             assert issued.password not in path.read_text(errors="replace"), path
@@ -144,14 +171,15 @@ def test_provision_revoke_and_list(folder: Path, capsys: pytest.CaptureFixture[s
     assert main(["list-agents", "--dir", str(folder)]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [row.split("\t")[:3] for row in listed] == [
-        ["son-vi-khu-6.nvh", "agent", "area son-vi-khu-6, agent nvh"]
+        ["son-vi-khu-6/nvh", "agent", "area son-vi-khu-6, agent nvh"]
     ]
     assert (
         main(["revoke-agent", "--dir", str(folder), "--area", "son-vi-khu-6", "--agent", "nvh"])
         == 0
     )
     assert "no running broker" in capsys.readouterr().out
-    assert "son-vi-khu-6" not in (folder / "acl-agents").read_text()
+    assert layout.password_file(Listener.AGENTS).read_text() == ""
+    assert "pattern" not in (folder / "acl-agents").read_text()
     assert (
         main(["revoke-agent", "--dir", str(folder), "--area", "son-vi-khu-6", "--agent", "nvh"])
         == 2
@@ -231,12 +259,12 @@ def test_the_agent_bundle_is_a_valid_agent_config(
         8883,
         True,
     )
-    assert config.broker.auth is not None and config.broker.auth.username == "son-vi-khu-6.nvh"
+    assert config.broker.auth is not None and config.broker.auth.username == "son-vi-khu-6/nvh"
     assert (out / "ca.crt").read_bytes() == (folder / "tls" / "ca.crt").read_bytes()
     password = (out / "broker-password").read_text().strip()
     assert len(password) >= 32
     printed = capsys.readouterr()
-    assert "son-vi-khu-6.nvh provisioned" in printed.out
+    assert "son-vi-khu-6/nvh provisioned" in printed.out
     assert password not in printed.out + printed.err  # shown nowhere: it is in the 0600 file
     # An unwritable bundle folder: the account exists, the operator is told how to recover.
     blocker = tmp_path / "file"
