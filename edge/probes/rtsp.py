@@ -14,8 +14,6 @@ import urllib.parse
 from pathlib import Path
 from typing import Literal
 
-import cv2
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from contract.models import DeviceKind, DeviceResult, Status
@@ -186,7 +184,7 @@ class CameraRtspProbe(Probe):
         metrics |= {"frames": sample.frames, "fps": round(sample.fps, 2), "stalls": sample.stalls}
         if sample.first_frame_ms is not None:
             metrics["first_frame_ms"] = round(sample.first_frame_ms, 1)
-        if sample.frames == 0 or sample.last_jpeg is None:
+        if sample.frames == 0 or sample.last_gray is None:
             return self._down(
                 started, "no_frames", "the stream opens but no frame arrives", metrics
             )
@@ -196,8 +194,8 @@ class CameraRtspProbe(Probe):
             status, reason = Status.DEGRADED, "stalled" if sample.stalls else "low_fps"
             detail = f"{sample.frames} frames in {sample.elapsed_s:.1f} s, {sample.stalls} stalls"
         if self.imaging is not None:
-            frame = cv2.imdecode(np.frombuffer(sample.last_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-            judged = self.imaging.judge(np.asarray(frame, np.uint8), sample.last_jpeg)
+            frame = sample.last_gray
+            judged = self.imaging.judge(frame, frame.tobytes())
             metrics |= judged.metrics
             if judged.state.is_fault:
                 detail = f"picture {judged.state.value}, seen on {judged.streak} probes in a row"

@@ -15,6 +15,10 @@ import os
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edge.camera.health import Gray
 
 CAPTURE_OPTIONS = "rtsp_transport;tcp|analyzeduration;200000|probesize;200000|fflags;nobuffer"
 
@@ -25,13 +29,13 @@ class Sample:
 
     opened: bool
     frames: int
-    stalls: int  # reads that failed or took over three frame intervals
+    stalls: int  # reads that failed or waited over three frame intervals (and over 0.5 s)
     open_ms: float
     first_frame_ms: float | None
     elapsed_s: float
     width: int = 0
     height: int = 0
-    last_jpeg: bytes | None = None  # the last frame, for the image-health check
+    last_gray: Gray | None = None  # the last frame, reduced for the image-health check
     worker_died: bool = False
 
     @property
@@ -46,6 +50,9 @@ def _capture(conn: Connection, url: str, timeout_ms: int, sample_s: float) -> No
     os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = CAPTURE_OPTIONS
     os.environ["OPENCV_LOG_LEVEL"] = "SILENT"
     import cv2  # noqa: PLC0415 - imported in the worker, after the environment is set
+    import numpy as np  # noqa: PLC0415
+
+    from edge.camera.health import to_gray  # noqa: PLC0415
 
     started = time.perf_counter()
     params = [
@@ -61,14 +68,15 @@ def _capture(conn: Connection, url: str, timeout_ms: int, sample_s: float) -> No
         return
     frames = stalls = 0
     first_ms: float | None = None
-    last = None
     first_at = last_at = time.perf_counter()
     deadline = time.perf_counter() + sample_s + timeout_ms / 1000
+    fallback = None  # the first frame, in case the stream stalls before the end
+    grabbed = False
     while time.perf_counter() < deadline:
         before = time.perf_counter()
-        ok, frame = capture.read()
+        grabbed = capture.grab()  # decodes; only the frame we judge is converted (retrieve)
         now = time.perf_counter()
-        if not ok:
+        if not grabbed:
             stalls += 1
             break  # a stalled capture never recovers: the next probe reopens
         frames += 1
@@ -76,18 +84,19 @@ def _capture(conn: Connection, url: str, timeout_ms: int, sample_s: float) -> No
             first_ms = (now - started) * 1000
             first_at = now
             deadline = now + sample_s
-        elif frames > 2 and now - before > 3 * max((last_at - first_at) / (frames - 2), 0.01):
-            stalls += 1
-        last, last_at = frame, now
+            fallback = capture.retrieve()[1]
+        elif frames > 2 and now - before > max(3 * (last_at - first_at) / (frames - 2), 0.5):
+            stalls += 1  # FFmpeg delivers the first frames in a burst: never count under 0.5 s
+        last_at = now
+    last = capture.retrieve()[1] if grabbed else fallback
     capture.release()
-    jpeg = None
+    gray = None
     height = width = 0
     if last is not None:
         height, width = last.shape[:2]
-        ok, buffer = cv2.imencode(".jpg", last, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        jpeg = buffer.tobytes() if ok else None
+        gray = to_gray(np.asarray(last, np.uint8))
     elapsed = last_at - first_at
-    conn.send(Sample(True, frames, stalls, open_ms, first_ms, elapsed, width, height, jpeg))
+    conn.send(Sample(True, frames, stalls, open_ms, first_ms, elapsed, width, height, gray))
 
 
 _CONTEXT: mp.context.BaseContext | None = None
@@ -98,7 +107,7 @@ def _context() -> mp.context.BaseContext:
     global _CONTEXT  # noqa: PLW0603 - one fork server per process
     if _CONTEXT is None:
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["cv2", "numpy", __name__])
+        context.set_forkserver_preload(["cv2", "numpy", "edge.camera.health", __name__])
         _CONTEXT = context
     return _CONTEXT
 
