@@ -1,0 +1,256 @@
+"""Availability of one area's devices over a window: runs from InfluxDB, figures from timeline."""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from api.availability.model import (
+    RULES_EN,
+    RULES_VI,
+    Aggregate,
+    AreaAvailability,
+    Bucket,
+    DeviceAvailability,
+    Figures,
+    MaintenanceWindow,
+    Outage,
+    Rules,
+)
+from api.availability.source import ROLLUP_SPLIT_INTERVALS, DeviceKey, read_runs
+from api.availability.timeline import (
+    Segment,
+    Tally,
+    merge_spans,
+    outage_spans,
+    remote,
+    segments,
+    tally,
+)
+from contract.models import DeviceKind
+from tsdb.influxql import InfluxQL
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+LOOKBACK_MS = 3_600_000  # results up to an hour before the window may still hold into it
+MAX_BUCKETS = 5000
+
+
+def _ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("times must carry a time zone")
+    return round(value.timestamp() * 1000)
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def bucket_edges(start_ms: int, end_ms: int, resolution: timedelta | None) -> list[int]:
+    """Bucket boundaries from ``start`` to ``end``: local (UTC+7) midnights, or steps of
+    ``resolution`` counted from the local midnight that begins the window's first day."""
+    first_day = _at(start_ms).astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    edges = [start_ms]
+    if resolution is None:
+        day = first_day
+        while True:
+            day = (day + timedelta(days=1)).replace(hour=0)  # calendar days, whatever the offset
+            at = _ms(day)
+            if at >= end_ms:
+                break
+            edges.append(at)
+            if len(edges) > MAX_BUCKETS:
+                raise ValueError(f"more than {MAX_BUCKETS} buckets")
+    else:
+        step = round(resolution.total_seconds() * 1000)
+        if step <= 0:
+            raise ValueError("resolution must be positive")
+        if (end_ms - start_ms) / step > MAX_BUCKETS:
+            raise ValueError(f"more than {MAX_BUCKETS} buckets: choose a coarser resolution")
+        at = _ms(first_day) + step
+        while at < end_ms:
+            if at > start_ms:
+                edges.append(at)
+            at += step
+    edges.append(end_ms)
+    return edges
+
+
+def figures(t: Tally) -> Figures:
+    available = t.up_ms + t.degraded_ms
+    judged = available + t.down_ms
+    open_ms = t.observed_ms + t.unknown_ms
+    outages = len(t.outages_ms)
+    return Figures(
+        up_s=t.up_ms / 1000,
+        degraded_s=t.degraded_ms / 1000,
+        down_s=t.down_ms / 1000,
+        unknown_s=t.unknown_ms / 1000,
+        maintenance_s=t.maintenance_ms / 1000,
+        availability=100 * available / judged if judged else None,
+        coverage=100 * t.observed_ms / open_ms if open_ms else None,
+        outages=outages,
+        longest_outage_s=max(t.outages_ms, default=0) / 1000,
+        mttr_s=sum(t.outages_ms) / outages / 1000 if outages else None,
+    )
+
+
+def _sum(tallies: Sequence[Tally]) -> Tally:
+    return Tally(
+        up_ms=sum(t.up_ms for t in tallies),
+        degraded_ms=sum(t.degraded_ms for t in tallies),
+        down_ms=sum(t.down_ms for t in tallies),
+        unknown_ms=sum(t.unknown_ms for t in tallies),
+        maintenance_ms=sum(t.maintenance_ms for t in tallies),
+        outages_ms=tuple(o for t in tallies for o in t.outages_ms),
+    )
+
+
+class _Timeline:
+    """One device's (or one camera's remote) segments, tallied per bucket."""
+
+    def __init__(self, segs: list[Segment], edges: list[int], holes: list[tuple[int, int]]):
+        self.segs = segs
+        self.total = tally(segs, edges[0], edges[-1], holes)
+        starts = [s.start_ms for s in segs]
+        ends = [s.end_ms for s in segs]  # sorted too: segments never overlap
+        self.buckets = [
+            tally(segs[bisect_right(ends, a) : bisect_left(starts, b)], a, b, holes)
+            for a, b in itertools.pairwise(edges)
+        ]
+
+
+def _series(buckets: Sequence[Tally], edges: list[int]) -> list[Bucket]:
+    return [
+        Bucket(start=_at(a), end=_at(b), figures=figures(t))
+        for (a, b), t in zip(itertools.pairwise(edges), buckets, strict=True)
+    ]
+
+
+def _aggregate(timelines: Sequence[_Timeline], edges: list[int]) -> tuple[Figures, list[Bucket]]:
+    per_bucket = [_sum([tl.buckets[i] for tl in timelines]) for i in range(len(edges) - 1)]
+    return figures(_sum([tl.total for tl in timelines])), _series(per_bucket, edges)
+
+
+def _best_uplink(uplinks: Sequence[list[Segment]]) -> list[Segment]:
+    """Several uplinks (a backup line): the area is connected while any of them is."""
+    if not uplinks:
+        return []
+    merged = uplinks[0]
+    rank = {"up": 0, "degraded": 1, "down": 2}
+    for other in uplinks[1:]:
+        # best of two = not (worst of the complements); do it directly over the cut points
+        cuts = sorted(
+            {s.start_ms for s in (*merged, *other)} | {s.end_ms for s in (*merged, *other)}
+        )
+        out: list[Segment] = []
+        for a, b in itertools.pairwise(cuts):
+            states = [s.state for s in (*merged, *other) if s.start_ms <= a < s.end_ms]
+            if not states:
+                continue
+            state = min(states, key=lambda x: rank[x])
+            if out and out[-1].state == state and out[-1].end_ms == a:
+                out[-1] = Segment(out[-1].start_ms, b, state)
+            else:
+                out.append(Segment(a, b, state))
+        merged = out
+    return merged
+
+
+def device_availability(
+    influx: InfluxQL,
+    area_id: str,
+    window_from: datetime,
+    window_to: datetime,
+    maintenance: Sequence[tuple[datetime, datetime]],
+    resolution: timedelta | None = None,
+    stale_after_intervals: float = 3.0,
+) -> AreaAvailability:
+    """Availability of every device of ``area_id`` over [window_from, window_to).
+
+    ``maintenance``: the area's maintenance windows (any time zone; overlapping is fine).
+    ``resolution``: series bucket length; ``None`` = calendar days in Vietnam.
+    Only devices with at least one result in the window (or just before it) appear; the catalog
+    (the caller) adds devices that were never heard from, with all their time unknown.
+    """
+    start, end = _ms(window_from), _ms(window_to)
+    if end <= start:
+        raise ValueError("window_to must be after window_from")
+    if stale_after_intervals < ROLLUP_SPLIT_INTERVALS:
+        raise ValueError(f"stale_after_intervals must be at least {ROLLUP_SPLIT_INTERVALS}")
+    holes = merge_spans((_ms(a), _ms(b)) for a, b in maintenance)
+    edges = bucket_edges(start, end, resolution)
+    runs = read_runs(influx, area_id, start - LOOKBACK_MS, end)
+    device_segs = {
+        key: segments(device_runs, stale_after_intervals)
+        for key, device_runs in runs.by_device.items()
+    }
+    timelines = {key: _Timeline(segs, edges, holes) for key, segs in device_segs.items()}
+    uplinks = [segs for key, segs in device_segs.items() if key.kind is DeviceKind.UPLINK]
+    uplink = _best_uplink(uplinks) if uplinks else None
+    remotes: dict[DeviceKey, _Timeline] = {}
+    if uplink is not None:
+        for key, segs in device_segs.items():
+            if key.kind is DeviceKind.CAMERA:
+                remotes[key] = _Timeline(remote(segs, uplink), edges, holes)
+    devices = []
+    for key in sorted(timelines, key=lambda k: (k.kind.value, k.device_id)):
+        tl = timelines[key]
+        rtl = remotes.get(key)
+        devices.append(
+            DeviceAvailability(
+                device_id=key.device_id,
+                kind=key.kind,
+                agent_id=runs.agents[key],
+                health=figures(tl.total),
+                remote=figures(rtl.total) if rtl else None,
+                outages=[
+                    Outage(
+                        start=_at(o[0].start_ms),
+                        end=_at(o[-1].end_ms),
+                        down_s=sum(s.end_ms - s.start_ms for s in o) / 1000,
+                    )
+                    for o in outage_spans(tl.segs, start, end, holes)
+                ],
+                series=_series(tl.buckets, edges),
+                remote_series=_series(rtl.buckets, edges) if rtl else None,
+            )
+        )
+    kinds: dict[DeviceKind, Aggregate] = {}
+    for kind in DeviceKind:
+        members = [tl for key, tl in timelines.items() if key.kind is kind]
+        if not members:
+            continue
+        health, series = _aggregate(members, edges)
+        kind_remotes = [tl for key, tl in remotes.items() if key.kind is kind]
+        remote_total = _aggregate(kind_remotes, edges)[0] if kind_remotes else None
+        kinds[kind] = Aggregate(
+            devices=len(members), health=health, remote=remote_total, series=series
+        )
+    area_health, area_series = _aggregate(list(timelines.values()), edges)
+    cap = f"{stale_after_intervals:g}"
+    return AreaAvailability(
+        area_id=area_id,
+        window_from=_at(start),
+        window_to=_at(end),
+        resolution_s=resolution.total_seconds() if resolution else None,
+        rules=Rules(
+            vi=RULES_VI.format(cap=cap),
+            en=RULES_EN.format(cap=cap),
+            stale_after_intervals=stale_after_intervals,
+        ),
+        maintenance=[
+            MaintenanceWindow(start=_at(a), end=_at(b)) for a, b in holes if b > start and a < end
+        ],
+        devices=devices,
+        kinds=kinds,
+        area=Aggregate(
+            devices=len(timelines),
+            health=area_health,
+            remote=_aggregate(list(remotes.values()), edges)[0] if remotes else None,
+            series=area_series,
+        ),
+        sources={"rollup_rows": runs.rollup_rows, "raw_rows": runs.raw_rows},
+    )

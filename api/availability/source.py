@@ -1,0 +1,238 @@
+"""Reading runs from InfluxDB: the database does the scanning, Python gets only state changes.
+
+Two sources, same answer:
+- **raw**: InfluxDB computes ``difference(status_code)`` and ``elapsed(status_code)`` per device
+  and returns only the points where the status changed or a gap longer than the split threshold
+  began (plus each device's first and last point). A healthy device over a day is 2 rows, not 1,440.
+- **roll-up**: the same runs, materialized per block (an hour, a day) into the ``availability_run``
+  measurement by ``materialize()``; a marker point in ``availability_block`` says which span a
+  block covers. Long windows read the blocks and fall back to raw only where no block exists.
+  Late data makes a block stale: re-run ``materialize()`` over the affected blocks (idempotent:
+  a new build replaces the old one for readers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from api.availability.timeline import Run
+from contract.models import DeviceKind
+from tsdb.influxql import InfluxQL, identifier, literal
+from tsdb.lineprotocol import FieldValue, line
+from tsdb.writer import Writer
+
+RUN_MEASUREMENT = "availability_run"
+BLOCK_MEASUREMENT = "availability_block"
+ROLLUP_SPLIT_INTERVALS = 1.5  # runs in the roll-up split at gaps > 1.5 intervals (≤ any cap used)
+MAX_BLOCK_MS = 31 * 86_400_000
+DEFAULT_INTERVAL_S = 60.0  # when an area has no agent_report in the span (documented)
+_MEASUREMENTS = ",".join(identifier(kind.value) for kind in DeviceKind)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceKey:
+    kind: DeviceKind
+    device_id: str
+
+
+@dataclass
+class Runs:
+    """Runs per device, and how many rows each source gave."""
+
+    by_device: dict[DeviceKey, list[Run]] = field(default_factory=lambda: defaultdict(list))
+    agents: dict[DeviceKey, str] = field(default_factory=dict)
+    raw_rows: int = 0
+    rollup_rows: int = 0
+
+    def extend(self, other: Runs) -> None:
+        for key, runs in other.by_device.items():
+            self.by_device[key].extend(runs)
+        self.agents.update(other.agents)
+        self.raw_rows += other.raw_rows
+        self.rollup_rows += other.rollup_rows
+
+
+def _ms(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
+
+
+def _where(area_id: str, start_ms: int, end_ms: int) -> str:
+    return (
+        f"{identifier('area')} = {literal(area_id)} "
+        f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
+    )
+
+
+def agent_intervals(influx: InfluxQL, area_id: str, start_ms: int, end_ms: int) -> dict[str, float]:
+    """The longest probe interval each agent of the area reported in the span."""
+    out: dict[str, float] = {}
+    for series in influx.query(
+        f'SELECT max("interval_s") FROM "agent_report" WHERE {_where(area_id, start_ms, end_ms)} '  # noqa: S608
+        'GROUP BY "agent"'
+    ):
+        if series.rows and series.rows[0].get("max") is not None:
+            out[series.tags["agent"]] = float(series.rows[0]["max"])
+    return out
+
+
+def raw_runs(
+    influx: InfluxQL, area_id: str, start_ms: int, end_ms: int, split_intervals: float
+) -> Runs:
+    """Runs of every device of the area from raw points in [start, end).
+
+    The first run of each device starts at its first point inside the span; what came before is
+    another span's business (runs from adjacent spans join exactly, see timeline.segments).
+    """
+    intervals = agent_intervals(influx, area_id, start_ms, end_ms)
+    threshold_ms = min(intervals.values(), default=DEFAULT_INTERVAL_S) * split_intervals * 1000
+    where = _where(area_id, start_ms, end_ms)
+    group = 'GROUP BY "device", "agent"'
+    out = Runs()
+    firsts: dict[tuple[DeviceKey, str], tuple[int, int]] = {}
+    lasts: dict[tuple[DeviceKey, str], int] = {}
+    for series in influx.query(
+        f'SELECT first("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}'  # noqa: S608
+    ):
+        row = series.rows[0]
+        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        firsts[key] = (int(row["time"]), int(row["first"]))
+    for series in influx.query(
+        f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}'  # noqa: S608
+    ):
+        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        lasts[key] = int(series.rows[0]["time"])
+    changes: dict[tuple[DeviceKey, str], list[tuple[int, int, int]]] = defaultdict(list)
+    for series in influx.query(
+        'SELECT * FROM (SELECT difference("status_code") AS d, '  # noqa: S608
+        f'elapsed("status_code", 1ms) AS e FROM {_MEASUREMENTS} WHERE {where} {group}) '
+        f"WHERE d != 0 OR e > {threshold_ms:.0f} {group}"
+    ):
+        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        changes[key].extend((int(r["time"]), int(r["d"]), int(r["e"])) for r in series.rows)
+        out.raw_rows += len(series.rows)
+    for key, (first_ms, first_code) in firsts.items():
+        device, agent = key
+        interval = intervals.get(agent, DEFAULT_INTERVAL_S)
+        last_ms = lasts.get(key, first_ms)
+        out.by_device[device].extend(
+            assemble(first_ms, first_code, changes.get(key, []), last_ms, interval)
+        )
+        out.agents[device] = agent
+        out.raw_rows += 2
+    return out
+
+
+def assemble(
+    first_ms: int,
+    first_code: int,
+    changes: list[tuple[int, int, int]],
+    last_ms: int,
+    interval_s: float,
+) -> list[Run]:
+    """Runs from a device's first point, its change rows (time, status difference, time since
+    the previous point) and its last point: every point between two change rows has the status of
+    the earlier one, and the point before a change row lies ``elapsed`` before it."""
+    runs = []
+    start, code = first_ms, first_code
+    for at, delta, elapsed in sorted(changes):
+        runs.append(Run(start, at - elapsed, code, interval_s))
+        code += delta
+        start = at
+    runs.append(Run(start, last_ms, code, interval_s))
+    return runs
+
+
+def blocks(
+    influx: InfluxQL, area_id: str, start_ms: int, end_ms: int
+) -> list[tuple[int, int, int]]:
+    """Materialized blocks that overlap [start, end), as (start, end, build) in ms."""
+    out = []
+    for series in influx.query(
+        f'SELECT "end_ms", "build" FROM {identifier(BLOCK_MEASUREMENT)} '  # noqa: S608
+        f"WHERE {_where(area_id, start_ms - MAX_BLOCK_MS, end_ms)}"
+    ):
+        for row in series.rows:
+            if int(row["end_ms"]) > start_ms:
+                out.append((int(row["time"]), int(row["end_ms"]), int(row["build"])))
+    return sorted(out)
+
+
+def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]]) -> Runs:
+    """Runs of the materialized blocks ``spans`` (one query over their hull); a run counts only
+    if it belongs to its block's current build (older builds are left behind, never read)."""
+    out = Runs()
+    if not spans:
+        return out
+    where = _where(area_id, spans[0][0], spans[-1][1])
+    for series in influx.query(
+        f'SELECT "code", "last_ms", "interval_s", "build" FROM {identifier(RUN_MEASUREMENT)} '  # noqa: S608
+        f'WHERE {where} GROUP BY "kind", "device", "agent"'
+    ):
+        device = DeviceKey(DeviceKind(series.tags["kind"]), series.tags["device"])
+        for row in series.rows:
+            at = int(row["time"])
+            if any(s <= at < e and int(row["build"]) == b for s, e, b in spans):
+                run = Run(at, int(row["last_ms"]), int(row["code"]), float(row["interval_s"]))
+                out.by_device[device].append(run)
+                out.agents[device] = series.tags["agent"]
+                out.rollup_rows += 1
+    return out
+
+
+def read_runs(influx: InfluxQL, area_id: str, start_ms: int, end_ms: int) -> Runs:
+    """Runs in [start, end): materialized blocks where they lie wholly inside, raw elsewhere.
+
+    A block that sticks out of the span is read raw for the part inside (a run cannot be cut).
+    """
+    covered = [
+        b for b in blocks(influx, area_id, start_ms, end_ms) if start_ms <= b[0] and b[1] <= end_ms
+    ]
+    out = rollup_runs(influx, area_id, covered)
+    cursor = start_ms
+    for s, e, _ in [*covered, (end_ms, end_ms, 0)]:
+        if s > cursor:
+            out.extend(raw_runs(influx, area_id, cursor, s, ROLLUP_SPLIT_INTERVALS))
+        cursor = max(cursor, e)
+    return out
+
+
+def materialize(
+    influx: InfluxQL, writer: Writer, area_id: str, start: datetime, end: datetime
+) -> int:
+    """(Re)build one roll-up block [start, end) of an area from raw points; returns its runs.
+
+    Idempotent: each build is stamped, and the block's marker names the build to read, so a
+    rebuild (after late data) replaces the old runs for readers without deleting anything. Run it
+    for each completed hour or day, and again for blocks that received late data.
+    """
+    start_ms, end_ms = _ms(start), _ms(end)
+    if not 0 < end_ms - start_ms <= MAX_BLOCK_MS:
+        raise ValueError("a block lasts more than nothing and at most 31 days")
+    build = time.time_ns() // 1_000_000
+    runs = raw_runs(influx, area_id, start_ms, end_ms, ROLLUP_SPLIT_INTERVALS)
+    lines = []
+    for device, device_runs in runs.by_device.items():
+        tags = {
+            "area": area_id,
+            "agent": runs.agents[device],
+            "device": device.device_id,
+            "kind": device.kind.value,
+        }
+        for run in device_runs:
+            fields: dict[str, FieldValue] = {
+                "code": run.code,
+                "last_ms": run.last_ms,
+                "interval_s": run.interval_s,
+                "build": build,
+            }
+            lines.append(line(RUN_MEASUREMENT, tags, fields, run.first_ms * 1_000_000))
+    count = len(lines)
+    marker: dict[str, FieldValue] = {"end_ms": end_ms, "runs": count, "build": build}
+    for i in range(0, len(lines), 5000):
+        writer.write(lines[i : i + 5000])
+    # The marker last: a reader never sees a block whose runs are not all written.
+    writer.write([line(BLOCK_MEASUREMENT, {"area": area_id}, marker, start_ms * 1_000_000)])
+    return count
