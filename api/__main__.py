@@ -1,17 +1,60 @@
-"""``python -m api``: settings from SMARTAREA_* variables, serve with uvicorn until stopped."""
+"""``python -m api``: serve the API (default), or manage the catalog from the command line.
+
+    python -m api [serve]
+    python -m api migrate
+    python -m api create-user NAME --role ROLE [--commune ID ...] [--area ID ...]
+    python -m api create-token NAME [--days N] [--label TEXT]
+    python -m api import-catalog FILE
+    python -m api export-catalog
+
+Settings come from SMARTAREA_* variables; a wrong one stops the command and names the variable.
+Passwords are read from standard input (one line) or generated and printed once.
+"""
 
 from __future__ import annotations
 
+import argparse
+import getpass
+import secrets
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
 
+from api.access import Role
+from api.accounts import AccountError, create_user, issue_token
+from api.catalog.db import Catalog, migrate
+from api.catalog.io import CatalogFileError, export_catalog, import_catalog
 from api.main import create_app
 from api.settings import ApiSettings
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m api", description="smartarea API")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve the HTTP API (the default)")
+    sub.add_parser("migrate", help="bring the catalog schema up to date")
+    user = sub.add_parser("create-user", help="add a user")
+    user.add_argument("username")
+    user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user.add_argument("--commune", action="append", default=[], help="scope (technician)")
+    user.add_argument("--area", action="append", default=[], help="scope (technician, leader)")
+    user.add_argument("--name", help="display name")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    token = sub.add_parser("create-token", help="issue an API token for a machine or script")
+    token.add_argument("username")
+    token.add_argument("--days", type=int, default=365)
+    token.add_argument("--label", default="cli")
+    load = sub.add_parser("import-catalog", help="load provinces, communes, areas and devices")
+    load.add_argument("file", type=Path)
+    sub.add_parser("export-catalog", help="print the catalog as YAML")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = ApiSettings()
     except ValidationError as exc:
@@ -19,9 +62,46 @@ def main() -> int:
             field = "_".join(str(p) for p in err["loc"]).upper()
             print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
-    )
+    if args.command in (None, "serve"):
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+        return 0
+    catalog = Catalog(settings.database_url)
+    migrate(catalog.engine)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        with catalog.transaction() as session:
+            if args.command == "create-user":
+                password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+                generated = password is None
+                password = password or secrets.token_urlsafe(12)
+                create_user(
+                    session,
+                    actor,
+                    args.username,
+                    Role(args.role),
+                    password,
+                    args.commune,
+                    args.area,
+                    args.name,
+                )
+                if generated:
+                    print(f"password for {args.username}: {password}")
+            elif args.command == "create-token":
+                print(
+                    issue_token(
+                        session, actor, args.username, "api", timedelta(days=args.days), args.label
+                    )
+                )
+            elif args.command == "import-catalog":
+                counts = import_catalog(session, args.file.read_bytes(), actor)
+                print(" ".join(f"{k}={v}" for k, v in counts.items()))
+            elif args.command == "export-catalog":
+                sys.stdout.write(export_catalog(session).decode("utf-8"))
+    except (AccountError, CatalogFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        catalog.close()
     return 0
 
 

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "area_not_found": {
-        "vi": "Không có dữ liệu của khu dân cư này trong thời gian gần đây.",
-        "en": "No recent data for this residential area.",
+        "vi": "Không tìm thấy khu dân cư này trong phạm vi của bạn.",
+        "en": "No such residential area within your scope.",
     },
     "unauthorized": {
         "vi": "Cần đăng nhập: thiếu hoặc sai mã truy cập.",
         "en": "Authentication required: missing or wrong access token.",
+    },
+    "forbidden": {
+        "vi": "Vai trò của bạn không được phép làm việc này.",
+        "en": "Your role is not allowed to do this.",
+    },
+    "commune_not_found": {
+        "vi": "Không tìm thấy xã/phường này trong phạm vi của bạn.",
+        "en": "No such commune within your scope.",
+    },
+    "login_failed": {
+        "vi": "Sai tên đăng nhập hoặc mật khẩu.",
+        "en": "Wrong user name or password.",
+    },
+    "bad_catalog_file": {
+        "vi": "Tệp danh mục không hợp lệ: ",
+        "en": "The catalog file is not valid: ",
     },
     "database_unavailable": {
         "vi": "Cơ sở dữ liệu đo lường tạm thời không truy cập được.",

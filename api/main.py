@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import areas, health
+from api.catalog.db import Catalog, migrate
+from api.routes import areas, audit, auth, catalog, health, maintenance
 from api.settings import ApiSettings
 from tsdb.influxql import InfluxQL
 
@@ -20,8 +21,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.influx = InfluxQL(
             settings.influx_url, settings.influx_database, settings.influx_username, password, token
         )
+        app.state.catalog = Catalog(settings.database_url)
+        migrate(app.state.catalog.engine)
         yield
         app.state.influx.close()
+        app.state.catalog.close()
 
     app = FastAPI(
         title="smartarea API",
@@ -30,6 +34,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(areas.router)
+    for module in (health, auth, catalog, areas, maintenance, audit):
+        app.include_router(module.router)
     return app

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -30,13 +31,24 @@ _CORE_FIELDS = {
 class DeviceStatus(BaseModel):
     device_id: str
     kind: DeviceKind
-    agent_id: str
-    state: State = Field(description="the reported status, or 'unknown' when the result is stale")
+    name: str | None = Field(default=None, description="display name from the catalog")
+    in_catalog: bool = Field(description="false: an agent reports a device the catalog lacks")
+    agent_id: str | None = None
+    state: State = Field(description="the reported status, or 'unknown' when stale or never seen")
     reason: str | None = None
     detail: str | None = None
-    observed_at: datetime
-    age_s: float
+    observed_at: datetime | None = None
+    age_s: float | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedDevice:
+    """A device the catalog says the area has."""
+
+    device_id: str
+    kind: DeviceKind
+    name: str | None
 
 
 class AgentStatus(BaseModel):
@@ -49,6 +61,7 @@ class AgentStatus(BaseModel):
 
 class AreaStatus(BaseModel):
     area_id: str
+    name: str | None = None
     generated_at: datetime
     counts: dict[State, int]
     agents: list[AgentStatus]
@@ -60,9 +73,13 @@ def _time(ms: int) -> datetime:
 
 
 def area_status(
-    influx: InfluxQL, area_id: str, lookback: timedelta, stale_after_intervals: float
-) -> AreaStatus | None:
-    """``None`` when nothing was heard from the area within ``lookback``."""
+    influx: InfluxQL,
+    area_id: str,
+    lookback: timedelta,
+    stale_after_intervals: float,
+    expected: list[ExpectedDevice],
+) -> AreaStatus:
+    """Every device the catalog expects (``unknown`` until seen) and every device reported."""
     now = datetime.now(UTC)
     # The only user input, area_id, is escaped by literal(); the rest are our own constants.
     since = int(lookback.total_seconds())
@@ -83,9 +100,8 @@ def area_status(
             seq=int(row["seq"]),
             stale=stale,
         )
-    if not agents:
-        return None
     measurements = ",".join(identifier(kind.value) for kind in DeviceKind)
+    catalog = {d.device_id: d for d in expected}
     devices = []
     for series in influx.query(
         f"SELECT * FROM {measurements} WHERE {where} "  # noqa: S608
@@ -101,6 +117,10 @@ def area_status(
             DeviceStatus(
                 device_id=series.tags["device"],
                 kind=DeviceKind(series.name),
+                name=catalog[series.tags["device"]].name
+                if series.tags["device"] in catalog
+                else None,
+                in_catalog=series.tags["device"] in catalog,
                 agent_id=row["agent"],
                 state=state,
                 reason=row.get("reason"),
@@ -110,6 +130,14 @@ def area_status(
                 metrics={k: v for k, v in row.items() if k not in _CORE_FIELDS and v is not None},
             )
         )
+    seen = {d.device_id for d in devices}
+    devices += [
+        DeviceStatus(
+            device_id=d.device_id, kind=d.kind, name=d.name, in_catalog=True, state="unknown"
+        )
+        for d in expected
+        if d.device_id not in seen
+    ]
     devices.sort(key=lambda d: (d.kind.value, d.device_id))
     counts: dict[State, int] = {"up": 0, "degraded": 0, "down": 0, "unknown": 0}
     for device in devices:

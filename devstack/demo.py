@@ -15,6 +15,9 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from devstack.camsim import CameraFleet
 from devstack.processes import Child, free_port, port_open, python_module
@@ -28,7 +31,9 @@ PREFERRED_API_PORT = 8000
 class DemoArea:
     id: str
     name: str
+    commune_id: str
     commune: str
+    province_id: str
     province: str
     agent_id: str
     cameras: int
@@ -40,6 +45,50 @@ class DemoArea:
 def load_fleet(path: Path = FLEET_FILE) -> tuple[float, list[DemoArea]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return float(data["interval_s"]), [DemoArea(**area) for area in data["areas"]]
+
+
+def catalog_document(areas: list[DemoArea]) -> str:
+    """The demo fleet as a catalog file: loaded the way a province loads its areas."""
+    provinces: dict[str, dict[str, Any]] = {}
+    for area in areas:
+        province = provinces.setdefault(
+            area.province_id, {"id": area.province_id, "name": area.province, "communes": []}
+        )
+        communes = {c["id"]: c for c in province["communes"]}
+        commune = communes.get(area.commune_id)
+        if commune is None:
+            commune = {"id": area.commune_id, "name": area.commune, "areas": []}
+            province["communes"].append(commune)
+        devices = [
+            {
+                "id": cid.split("/")[1],
+                "kind": "camera",
+                "road": "Đường trục chính",
+                "main_road": True,
+            }
+            for cid in area.camera_ids()
+        ]
+        devices.append({"id": "uplink", "kind": "uplink", "name": "Cáp quang nhà văn hóa"})
+        commune["areas"].append(
+            {"id": area.id, "name": area.name, "agents": [area.agent_id], "devices": devices}
+        )
+    document = {"version": 1, "provinces": list(provinces.values())}
+    text: str = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    return text
+
+
+def create_demo_users(stack: Stack, path: Path = FLEET_FILE) -> list[tuple[str, str, str]]:
+    """(username, role, password) of each demo account."""
+    created = []
+    for user in tomllib.loads(path.read_text(encoding="utf-8")).get("users", []):
+        args = ["create-user", user["username"], "--role", user["role"]]
+        for commune in user.get("communes", []):
+            args += ["--commune", commune]
+        for area in user.get("areas", []):
+            args += ["--area", area]
+        output = stack.api_cli(*args)
+        created.append((user["username"], user["role"], output.rsplit(":", 1)[1].strip()))
+    return created
 
 
 def agent_config(
@@ -113,14 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     print("Đang khởi động / starting: Mosquitto, InfluxDB, ingest, API…", flush=True)
     api_port = free_port() if port_open(PREFERRED_API_PORT) else PREFERRED_API_PORT
     with Stack(args.workdir, api_port=api_port) as stack:
+        stack.load_catalog(catalog_document(load_fleet()[1]))
+        users = create_demo_users(stack)
         broker = ("127.0.0.1", stack.mosquitto.port)
         for _ in run_fleet(args.workdir, broker, stop):
-            _print_welcome(stack, load_fleet(), args.workdir)
+            _print_welcome(stack, load_fleet(), users, args.workdir)
         print("\nĐã dừng / stopped.", flush=True)
     return 0
 
 
-def _print_welcome(stack: Stack, fleet: tuple[float, list[DemoArea]], workdir: Path) -> None:
+def _print_welcome(
+    stack: Stack,
+    fleet: tuple[float, list[DemoArea]],
+    users: list[tuple[str, str, str]],
+    workdir: Path,
+) -> None:
     interval_s, areas = fleet
     auth = f"Authorization: Bearer {stack.api_token}"
     print(f"""
@@ -137,4 +193,7 @@ Demo areas (one report every {interval_s:g} s):""")
     for area in areas:
         print(f"  - {area.name}, {area.commune}, {area.province}: {area.cameras} camera + uplink")
         print(f"      curl -s -H '{auth}' {stack.api_url}/areas/{area.id}/status")
+    print("\nDemo accounts (log in at POST /auth/token):")
+    for username, role, password in users:
+        print(f"  - {username:<16} {role:<11} password: {password}")
     print("\nCtrl-C để dừng / to stop.", flush=True)

@@ -6,7 +6,7 @@ start-up path of production: ``python -m ingest`` and ``python -m api`` with SMA
 
 from __future__ import annotations
 
-import secrets
+import subprocess
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ class Stack:
     workdir: Path
     api_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
-    api_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    api_token: str = ""  # an admin API token, issued when the API starts
     mosquitto: Mosquitto = field(init=False)
     influxdb: InfluxDB = field(init=False)
     ingest: Child | None = None
@@ -53,7 +53,7 @@ class Stack:
                 "SMARTAREA_MQTT_PORT": str(self.mosquitto.port),
                 "SMARTAREA_INFLUX_URL": self.influxdb.url,
                 "SMARTAREA_INFLUX_DATABASE": self.influxdb.database,
-                "SMARTAREA_API_TOKEN": self.api_token,
+                "SMARTAREA_DATABASE_URL": f"sqlite:///{self.workdir / 'catalog.sqlite'}",
                 "SMARTAREA_API_PORT": str(self.api_port),
                 "SMARTAREA_METRICS_PORT": str(self.metrics_port),
                 "SMARTAREA_DEAD_LETTER_FILE": str(self.workdir / "ingest" / "dead-letters.jsonl"),
@@ -69,7 +69,33 @@ class Stack:
         self.ingest.wait_ready(lambda: _http_ok(ready), timeout=30)
         return self.ingest
 
+    def api_cli(self, *args: str, stdin: str = "") -> str:
+        """Run ``python -m api ARGS`` against this stack's catalog; its standard output."""
+        done = subprocess.run(
+            python_module("api", *args),
+            env=self.env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"python -m api {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def load_catalog(self, yaml_text: str) -> str:
+        """Import a catalog YAML document (as an admin would) and return the counts line."""
+        path = self.workdir / "catalog-import.yaml"
+        path.write_text(yaml_text, encoding="utf-8")
+        return self.api_cli("import-catalog", str(path)).strip()
+
     def start_api(self) -> Child:
+        if not self.api_token:
+            self.api_cli("create-user", "devstack-admin", "--role", "admin", "--name", "devstack")
+            self.api_token = self.api_cli(
+                "create-token", "devstack-admin", "--label", "devstack"
+            ).strip()
         self.api = Child("api", python_module("api"), self.workdir / "api.log", env=self.env())
         self.api.start()
         self.api.wait_ready(

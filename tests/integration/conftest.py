@@ -12,6 +12,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devstack.processes import wait_until
@@ -78,6 +79,35 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     """Mosquitto, InfluxDB, ``python -m ingest`` and ``python -m api``, all real processes."""
     with Stack(tmp_path / "stack") as running:
         yield running
+
+
+def catalog_yaml(area_id: str, devices: list[tuple[str, str]], name: str = "Khu 6") -> str:
+    """A one-area catalog file: Tỉnh Phú Thọ → Xã Sơn Vi → the area with ``devices`` (id, kind)."""
+    document = {
+        "version": 1,
+        "provinces": [
+            {
+                "id": "phu-tho",
+                "name": "Tỉnh Phú Thọ",
+                "communes": [
+                    {
+                        "id": "son-vi",
+                        "name": "Xã Sơn Vi",
+                        "areas": [
+                            {
+                                "id": area_id,
+                                "name": name,
+                                "agents": ["nvh"],
+                                "devices": [{"id": d, "kind": k} for d, k in devices],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    text: str = yaml.safe_dump(document, allow_unicode=True)
+    return text
 
 
 def api_get(

@@ -13,7 +13,7 @@ import pytest
 from devstack.camsim import CameraFleet
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
-from tests.integration.conftest import api_get, wait_for
+from tests.integration.conftest import api_get, catalog_yaml, wait_for
 
 AREA = "son-vi-khu-6"
 CAMERA_PASSWORD = "Mật-khẩu-camera-9f3b"
@@ -74,6 +74,9 @@ def _state(stack: Stack, device: str) -> str | None:
 def test_camera_up_then_down_then_up_and_the_link_rtt(
     stack: Stack, cameras: CameraFleet, tmp_path: Path
 ) -> None:
+    stack.load_catalog(
+        catalog_yaml(AREA, [("cam-01", "camera"), ("Cổng chợ", "camera"), ("uplink", "uplink")])
+    )
     config = _agent_config(tmp_path, stack, cameras)
     agent = Child(
         "agent",
@@ -82,7 +85,10 @@ def test_camera_up_then_down_then_up_and_the_link_rtt(
         env=child_env({"CAM_PASSWORD": CAMERA_PASSWORD}),
     ).start()
     try:
-        wait_for(lambda: len(_devices(stack)) == 3, "all three devices to reach the API")
+        wait_for(
+            lambda: {d["state"] for d in _devices(stack).values()} == {"up"},
+            "all three devices to be seen up through the API",
+        )
         devices = _devices(stack)
         assert {d["state"] for d in devices.values()} == {"up"}, devices
         assert devices["cam-01"]["metrics"]["width_px"] == 768
@@ -129,6 +135,7 @@ def test_camera_up_then_down_then_up_and_the_link_rtt(
 
 
 def test_api_refuses_callers_without_the_token_in_their_language(stack: Stack) -> None:
+    stack.load_catalog(catalog_yaml(AREA, [("cam-01", "camera")]))
     status, body = api_get(stack, f"/areas/{AREA}/status", token=None)
     assert status == 401
     assert "Cần đăng nhập" in body["detail"]
@@ -139,7 +146,10 @@ def test_api_refuses_callers_without_the_token_in_their_language(stack: Stack) -
     assert body["detail"].startswith("Authentication required")
     status, body = api_get(stack, "/areas/khu-chua-co/status")
     assert status == 404
-    assert "Không có dữ liệu" in body["detail"]
+    assert "Không tìm thấy khu dân cư" in body["detail"]
+    status, body = api_get(stack, f"/areas/{AREA}/status")
+    assert status == 200 and body["name"] == "Khu 6"
+    assert [(d["device_id"], d["state"]) for d in body["devices"]] == [("cam-01", "unknown")]
     status, body = api_get(stack, "/healthz", token=None)
     assert (status, body) == (200, {"status": "ok", "influxdb": "ok"})
 

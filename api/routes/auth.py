@@ -1,0 +1,98 @@
+"""Login (OAuth2 password flow → a short-lived bearer token), the caller, and machine tokens."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.access import Action, Caller, authorize, current_caller, db_session
+from api.accounts import AccountError, issue_token, purge_expired, revoke_token
+from api.catalog.models import User
+from api.deps import settings
+from api.i18n import text
+from api.security import verify_password
+from api.settings import ApiSettings
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    communes: list[str]
+    areas: list[str]
+
+
+class ApiTokenIn(BaseModel):
+    username: str = Field(description="the machine account the token acts as")
+    label: str = Field(max_length=100, description="what uses it, e.g. 'bao-cao-tinh'")
+    days: int = Field(default=365, ge=1, le=3650)
+
+
+@router.post("/token", summary="Log in with user name and password (OAuth2 password flow)")
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: Annotated[Session, Depends(db_session)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    accept_language: Annotated[str | None, Header()] = None,
+) -> TokenOut:
+    user = session.get(User, form.username)
+    hashed = user.password_hash if user is not None and user.active else None
+    if not verify_password(form.password, hashed):
+        logger.warning("failed login for %.100r", form.username)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed", accept_language))
+    purge_expired(session)
+    lifetime = timedelta(minutes=config.session_minutes)
+    token = issue_token(session, form.username, form.username, "session", lifetime)
+    session.commit()
+    return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+@router.get("/me", summary="Who am I, and what may I see")
+def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
+    return Me(
+        username=caller.username,
+        role=caller.role.value,
+        communes=sorted(caller.communes),
+        areas=sorted(caller.areas),
+    )
+
+
+@router.post("/logout", status_code=204, summary="End this login session")
+def logout(
+    request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
+    session: Annotated[Session, Depends(db_session)],
+) -> None:
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    revoke_token(session, caller.username, token)
+    session.commit()
+
+
+@router.post("/api-tokens", summary="Issue a long-lived token for a machine account (admin)")
+def create_api_token(
+    body: ApiTokenIn,
+    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
+    session: Annotated[Session, Depends(db_session)],
+) -> TokenOut:
+    try:
+        token = issue_token(
+            session, caller.username, body.username, "api", timedelta(days=body.days), body.label
+        )
+    except AccountError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    session.commit()
+    return TokenOut(access_token=token, expires_in=body.days * 86400)
