@@ -19,5 +19,6 @@ COPY tsdb tsdb
 COPY devstack devstack
 RUN pip install --no-cache-dir '.[server]'
 
+RUN mkdir -p /var/lib/smartarea && chown nobody /var/lib/smartarea
 USER nobody
 CMD ["python", "-m", "api"]

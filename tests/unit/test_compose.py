@@ -56,7 +56,9 @@ def test_every_variable_is_a_real_setting_of_its_service() -> None:
         unknown = {key for key in env if key.startswith("SMARTAREA_")} - fields
         assert not unknown, (service, unknown)
     assert _env("ingest")["SMARTAREA_MQTT_HOST"] == "mosquitto"
-    assert _env("api")["SMARTAREA_API_TOKEN"].startswith("${SMARTAREA_API_TOKEN:?")
+    catalog = _env("api")["SMARTAREA_DATABASE_URL"]
+    assert catalog.startswith("sqlite:////var/lib/smartarea/")
+    assert any(v.endswith(":/var/lib/smartarea") for v in SERVICES["api"]["volumes"])
 
 
 def test_mosquitto_config_sets_queue_limits_deliberately() -> None:
