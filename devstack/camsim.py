@@ -116,6 +116,10 @@ class SimCamera:
     _rtsp: RtspServer | None = field(default=None, repr=False)
 
     @property
+    def mjpeg_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/video.mjpeg"
+
+    @property
     def rtsp_url(self) -> str:
         return f"rtsp://127.0.0.1:{self.rtsp_port}/live"
 
@@ -187,7 +191,8 @@ class SimCamera:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.split("?")[0] != "/snapshot.jpg":
+                path = self.path.split("?")[0]
+                if path not in {"/snapshot.jpg", "/video.mjpeg"}:
                     self.send_error(404)
                     return
                 if camera.refuses(self.headers.get("Authorization"), "GET"):
@@ -200,6 +205,9 @@ class SimCamera:
                     time.sleep(0.05)  # a hung camera: the request is read, nothing comes back
                 if camera._server is None:
                     return
+                if path == "/video.mjpeg":
+                    self._stream()
+                    return
                 body = camera.frame()
                 camera.snapshots_served += 1
                 self.send_response(200)
@@ -207,6 +215,25 @@ class SimCamera:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _stream(self) -> None:
+                """Motion-JPEG at 10 fps until the client leaves (``stalled``: nothing comes)."""
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                while camera._server is not None:
+                    if not camera.stalled():
+                        body = camera.frame()
+                        part = (
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                            + str(len(body)).encode()
+                            + b"\r\n\r\n"
+                        )
+                        try:
+                            self.wfile.write(part + body + b"\r\n")
+                        except OSError:
+                            return
+                    time.sleep(0.1)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # one line per snapshot would drown the demo's output

@@ -38,7 +38,8 @@ class CameraSnapshotConfig(ProbeConfig):
     type: Literal["camera_snapshot"] = "camera_snapshot"
     kind: Literal[DeviceKind.CAMERA] = DeviceKind.CAMERA
     url: str = Field(
-        description="HTTP snapshot URL, e.g. http://192.168.1.64/ISAPI/Streaming/channels/102/picture"
+        description="HTTP snapshot URL, e.g. http://192.168.1.64/ISAPI/Streaming/channels/102/"
+        "picture, or a Motion-JPEG stream URL (its first frame is taken)"
     )
     auth: Credentials | None = Field(default=None, description="camera login (Basic or Digest)")
     auth_scheme: Literal["auto", "basic", "digest"] = Field(
@@ -88,6 +89,24 @@ class Failure:
     timings: dict[str, float]
 
 
+def _first_mjpeg_frame(response: http.client.HTTPResponse) -> bytes:
+    """The first whole JPEG of a Motion-JPEG stream (SOI to EOI), never more than the cap.
+
+    Each read waits at most the socket timeout, so a stream that stalls ends as a timeout.
+    """
+    data = b""
+    while len(data) <= MAX_SNAPSHOT_BYTES:
+        chunk = response.read1(64 * 1024)
+        if not chunk:
+            break
+        data += chunk
+        start = data.find(b"\xff\xd8")
+        end = data.find(b"\xff\xd9", start + 2) if start >= 0 else -1
+        if end >= 0:
+            return data[start : end + 2]
+    return data  # the stream ended (or went over the cap) without a whole frame
+
+
 FAULT_STATUS = {
     Health.BLACK: Status.DOWN,
     Health.FROZEN: Status.DOWN,
@@ -118,11 +137,17 @@ class CameraSnapshotProbe(Probe):
     def _request(
         self, conn: http.client.HTTPConnection, authorization: str | None
     ) -> tuple[http.client.HTTPResponse, bytes]:
-        headers = {"User-Agent": "smartarea-edge", "Accept": "image/jpeg"}
+        headers = {
+            "User-Agent": "smartarea-edge",
+            "Accept": "image/jpeg, multipart/x-mixed-replace",
+        }
         if authorization is not None:
             headers["Authorization"] = authorization
         conn.request("GET", self.path, headers=headers)
         response = conn.getresponse()
+        content_type = (response.getheader("Content-Type") or "").lower()
+        if response.status == 200 and content_type.startswith("multipart/x-mixed-replace"):
+            return response, _first_mjpeg_frame(response)
         return response, response.read(MAX_SNAPSHOT_BYTES + 1)
 
     def _answer(self, response: http.client.HTTPResponse, password: str) -> str | None:

@@ -4,6 +4,7 @@ over probes, the stored reference and re-baselining, and the password kept out o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +179,24 @@ def test_without_image_health_it_only_checks_the_frame(fleet: CameraFleet, tmp_p
     result = _probe(camera.snapshot_url, tmp_path, image_health=False).probe()
     assert result.status is Status.UP
     assert "image" not in result.metrics and result.metrics["mean_luma"] < 10  # type: ignore[operator]
+
+
+def test_motion_jpeg_stream_first_frame_judged(fleet: CameraFleet, tmp_path: Path) -> None:
+    camera = fleet["cam-01"]
+    probe = _probe(camera.mjpeg_url, tmp_path)
+    result = probe.probe()
+    assert result.status is Status.UP, result
+    assert result.metrics["width_px"] == 768 and result.metrics["image"] == "ok"
+    camera.set_fault("covered")
+    results = [probe.probe() for _ in range(2)]
+    assert (results[-1].status, results[-1].reason) == (Status.DOWN, "covered"), results[-1]
+
+
+def test_stalled_motion_jpeg_costs_only_its_timeout(fleet: CameraFleet, tmp_path: Path) -> None:
+    camera = fleet["cam-01"]
+    camera.set_fault("stalled")
+    started = time.monotonic()
+    result = _probe(camera.mjpeg_url, tmp_path, timeout_s=0.5).probe()
+    assert (result.status, result.reason) == (Status.DOWN, "timeout"), result
+    assert time.monotonic() - started < 1.5
+    camera.set_fault("none")
