@@ -7,6 +7,7 @@ acknowledge all of them, in the order they arrived, once the batch is stored.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from ingest.deadletter import DeadLetters
 from ingest.decode import Limits, Reason, Rejection, decode
 from ingest.points import presence_lines, report_lines
 from tsdb.lineprotocol import UnwritableValue
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +53,23 @@ class Batcher:
         self.clock = clock
 
     def add(self, batch: Batch, message: Incoming) -> None:
-        """Add one message: its points, or its dead letter (it is acknowledged with the batch)."""
+        """Add one message: its points, or its dead letter (it is acknowledged with the batch).
+
+        Never raises: a message that trips an unexpected error is dead-lettered (and the error
+        logged), so one poison message can neither stop ingest nor come back forever."""
         index = len(batch.messages)
         batch.messages.append(message)
+        try:
+            self._add(batch, message, index)
+        except Exception as exc:
+            logger.exception("could not handle a message on %.120s", message.topic)
+            del batch.lines[len(batch.owners) :]  # nothing half-added
+            detail = f"unexpected {type(exc).__name__} in ingest: {str(exc)[:200]}"
+            self.dead_letters.add(
+                message.topic, message.payload, Rejection(Reason.UNWRITABLE, detail)
+            )
+
+    def _add(self, batch: Batch, message: Incoming, index: int) -> None:
         received_at = datetime.fromtimestamp(message.received_at, UTC)
         decoded = decode(message.topic, message.payload, received_at, self.limits)
         if isinstance(decoded, Rejection):
@@ -61,8 +78,10 @@ class Batcher:
         agent = (decoded.area_id, decoded.agent_id)
         try:
             if isinstance(decoded, Report):
-                cycle = decoded.agent_metrics.get("cycle_ms", 0.0)
-                sent = decoded.observed_at.timestamp() + max(0.0, float(cycle)) / 1000
+                # The report leaves once its probes are done: cycle_ms after observed_at.
+                cycle_s = float(decoded.agent_metrics.get("cycle_ms", 0.0)) / 1000
+                cycle_s = min(max(0.0, cycle_s), decoded.interval_s)
+                sent = decoded.observed_at.timestamp() + cycle_s
                 offset = self.clock.sample(agent, message.received_at - sent, message.received_at)
                 lines = report_lines(decoded, received_at, offset)
             else:

@@ -80,8 +80,9 @@ def _field_key(key: str) -> str:
     return _key(key, "field key") + "="
 
 
-def _value(value: FieldValue, key: str) -> str:
-    """``_field`` with a fast path for exact built-in types (the common case, same output)."""
+def field_value(value: FieldValue, key: str) -> str:
+    """One field value as line protocol (``key`` names it in errors): a fast path for exact
+    built-in types, the common case, with the same output as ``_field``."""
     if type(value) is float:
         if not math.isfinite(value):
             return _field(value, key)  # raises with the field's name
@@ -106,16 +107,6 @@ def tags_text(tags: Mapping[str, str]) -> str:
     return "".join([_tag(key, tags[key]) for key in sorted(tags)])
 
 
-def line_after_tags(
-    measurement: str, tags: str, fields: Mapping[str, FieldValue], time_ns: int
-) -> str:
-    """``line()`` for callers that escaped the tags once for many points (``tags_text``)."""
-    if not fields:
-        raise UnwritableValue(f"point of {measurement!r} has no fields")
-    body = ",".join([_field_key(key) + _value(fields[key], key) for key in sorted(fields)])
-    return f"{_measurement(measurement)}{tags} {body} {time_ns}"
-
-
 def line(
     measurement: str,
     tags: Mapping[str, str],
@@ -127,5 +118,5 @@ def line(
     if not fields:
         raise UnwritableValue(f"point of {measurement!r} has no fields")
     head = _measurement(measurement) + "".join([_tag(key, tags[key]) for key in sorted(tags)])
-    body = ",".join([_field_key(key) + _value(fields[key], key) for key in sorted(fields)])
+    body = ",".join([_field_key(key) + field_value(fields[key], key) for key in sorted(fields)])
     return f"{head} {body} {time_ns}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from contract.models import DeviceResult, Report
 from ingest.points import report_lines
-from tsdb.lineprotocol import line, timestamp_ns
+from tsdb.lineprotocol import UnwritableValue, line, timestamp_ns
 
 _CONTROL: tuple[Literal["C"]] = ("C",)
 _labels = st.text(
@@ -63,3 +64,18 @@ def test_device_points_equal_the_generic_formatter(devices: list[str]) -> None:
     assert summary.startswith("agent_report,agent=nvh,area=son-vi-khu-6 ")
     assert "clock_offset_s=-1.25," in summary
     assert "lag_s=2," in summary
+
+
+def test_an_integer_no_float_can_hold_is_refused_not_a_crash() -> None:
+    payload = (
+        '{"device_id":"x","kind":"pc","status":"up","duration_ms":1,"metrics":{"big":'
+        + "9" * 400
+        + "}}"
+    )
+    result = DeviceResult.model_validate_json(payload)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    report = Report(
+        area_id="a", agent_id="b", seq=1, observed_at=at, interval_s=60, results=[result]
+    )
+    with pytest.raises(UnwritableValue, match="'big'"):
+        report_lines(report, at)
