@@ -154,3 +154,26 @@ def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
     assert record["reason"] == "db_rejected"
     assert "field type conflict" in record["detail"]
     assert json.loads(record["payload"])["seq"] == 2  # the original message, to replay
+
+
+def test_unacknowledged_messages_are_bounded_by_receive_maximum(
+    mosquitto: Mosquitto, influxdb: InfluxDB, publish: Publish, tmp_path: Path
+) -> None:
+    settings = ingest_settings(
+        mosquitto, influxdb, tmp_path, mqtt_receive_maximum=10, retry_max_s=0.5
+    )
+    ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    ingest.start()
+    try:
+        assert ingest.subscribed.wait(10)
+        influxdb.stop()
+        for seq in range(1, 41):
+            publish(TOPIC, _report(seq))  # the broker takes them all, and holds them
+        wait_for(lambda: ingest.metrics.get("write_retries") >= 2, "ingest to retry")
+        assert ingest.metrics.get("messages_received") == 10  # the rest waits at the broker
+        assert ingest.metrics.gauge("unacked_messages") == 10
+        influxdb.start()
+        wait_for(lambda: count_points(influxdb, "camera") == 40, "all 40 reports", timeout=60)
+        wait_for(lambda: ingest.metrics.gauge("unacked_messages") == 0, "every ack")
+    finally:
+        ingest.stop()
