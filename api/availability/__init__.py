@@ -4,7 +4,7 @@ docs/availability.md. The lead's routes call ``device_availability``; the roll-u
 
 from api.availability.model import AreaAvailability, DeviceAvailability, Figures
 from api.availability.service import device_availability
-from api.availability.source import materialize
+from api.availability.source import materialize, refresh, stale_blocks
 
 __all__ = [
     "AreaAvailability",
@@ -12,4 +12,6 @@ __all__ = [
     "Figures",
     "device_availability",
     "materialize",
+    "refresh",
+    "stale_blocks",
 ]

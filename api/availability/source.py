@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from api.availability.timeline import Run
 from contract.models import DeviceKind
@@ -236,3 +236,49 @@ def materialize(
     # The marker last: a reader never sees a block whose runs are not all written.
     writer.write([line(BLOCK_MEASUREMENT, {"area": area_id}, marker, start_ms * 1_000_000)])
     return count
+
+
+def stale_blocks(
+    influx: InfluxQL, area_id: str, start: datetime, end: datetime
+) -> list[tuple[int, int]]:
+    """Blocks overlapping [start, end) that received reports after they were built.
+
+    ``agent_report.lag_s`` is arrival − observation, so a report arrived at ``time + lag_s``. Only
+    reports whose lag is longer than the time from the block's end to its build can be late; the
+    database returns just those (one statement per block, sent together).
+    """
+    found = blocks(influx, area_id, _ms(start), _ms(end))
+    if not found:
+        return []
+    statements = [
+        f'SELECT "lag_s" FROM "agent_report" WHERE {_where(area_id, s, e)} '  # noqa: S608
+        f'AND "lag_s" > {max(0.0, (build - e) / 1000):.3f}'
+        for s, e, build in found
+    ]
+    late: list[tuple[int, int]] = []  # (observed, arrived) in ms
+    for series in influx.query("; ".join(statements)):
+        late.extend(
+            (int(row["time"]), int(row["time"]) + round(float(row["lag_s"]) * 1000))
+            for row in series.rows
+        )
+    return [
+        (s, e)
+        for s, e, build in found
+        if any(s <= observed < e and arrived >= build for observed, arrived in late)
+    ]
+
+
+def refresh(
+    influx: InfluxQL, writer: Writer, area_id: str, start: datetime, end: datetime
+) -> list[tuple[int, int]]:
+    """Rebuild the blocks of [start, end) that late data made stale; returns them (ms)."""
+    stale = stale_blocks(influx, area_id, start, end)
+    for s, e in stale:
+        materialize(
+            influx,
+            writer,
+            area_id,
+            datetime.fromtimestamp(s / 1000, UTC),
+            datetime.fromtimestamp(e / 1000, UTC),
+        )
+    return stale
