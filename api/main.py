@@ -12,6 +12,8 @@ from api.routes import areas, audit, auth, catalog, health, maintenance
 from api.settings import ApiSettings
 from tsdb.influxql import InfluxQL
 
+ROUTERS = tuple(m.router for m in (health, auth, catalog, areas, maintenance, audit))
+
 
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
@@ -34,6 +36,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    for module in (health, auth, catalog, areas, maintenance, audit):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
