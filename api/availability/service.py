@@ -167,11 +167,14 @@ def device_availability(
     maintenance: Sequence[tuple[datetime, datetime]],
     resolution: timedelta | None = None,
     stale_after_intervals: float = 3.0,
+    use_rollup: bool = True,
 ) -> AreaAvailability:
     """Availability of every device of ``area_id`` over [window_from, window_to).
 
     ``maintenance``: the area's maintenance windows (any time zone; overlapping is fine).
     ``resolution``: series bucket length; ``None`` = calendar days in Vietnam.
+    ``use_rollup=False`` reads raw points only (slower; for an auditor's cross-check, and it sees
+    late data before the roll-up job has rebuilt the blocks it touched).
     Only devices with at least one result in the window (or just before it) appear; the catalog
     (the caller) adds devices that were never heard from, with all their time unknown.
     """
@@ -182,7 +185,7 @@ def device_availability(
         raise ValueError(f"stale_after_intervals must be at least {ROLLUP_SPLIT_INTERVALS}")
     holes = merge_spans((_ms(a), _ms(b)) for a, b in maintenance)
     edges = bucket_edges(start, end, resolution)
-    runs = read_runs(influx, area_id, start - LOOKBACK_MS, end)
+    runs = read_runs(influx, area_id, start - LOOKBACK_MS, end, use_rollup)
     device_segs = {
         key: segments(device_runs, stale_after_intervals)
         for key, device_runs in runs.by_device.items()

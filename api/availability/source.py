@@ -182,19 +182,17 @@ def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]
     return out
 
 
-def read_runs(influx: InfluxQL, area_id: str, start_ms: int, end_ms: int) -> Runs:
-    """Runs in [start, end): materialized blocks where they lie wholly inside, raw elsewhere.
-
-    A block that sticks out of the span is read raw for the part inside (a run cannot be cut).
-    """
-    covered = [
-        b for b in blocks(influx, area_id, start_ms, end_ms) if start_ms <= b[0] and b[1] <= end_ms
-    ]
+def read_runs(
+    influx: InfluxQL, area_id: str, start_ms: int, end_ms: int, use_rollup: bool = True
+) -> Runs:
+    """Runs covering [start, end): every materialized block that overlaps it (whole: the
+    timeline clips runs to the window, so a block may stick out), raw points in the gaps."""
+    covered = blocks(influx, area_id, start_ms, end_ms) if use_rollup else []
     out = rollup_runs(influx, area_id, covered)
     cursor = start_ms
     for s, e, _ in [*covered, (end_ms, end_ms, 0)]:
         if s > cursor:
-            out.extend(raw_runs(influx, area_id, cursor, s, ROLLUP_SPLIT_INTERVALS))
+            out.extend(raw_runs(influx, area_id, cursor, min(s, end_ms), ROLLUP_SPLIT_INTERVALS))
         cursor = max(cursor, e)
     return out
 
