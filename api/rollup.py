@@ -27,6 +27,7 @@ class AreaRollup(BaseModel):
 
     area_id: str
     counts: dict[State, int]
+    devices: list[str]  # the devices heard of within the lookback
     agents: int
     agents_silent: int
     last_report_age_s: float | None
@@ -70,7 +71,7 @@ def province_status(
     now_ms = now.timestamp() * 1000
     since = f"time > now() - {int(lookback.total_seconds())}s"
     intervals: dict[tuple[str, str], tuple[float, int]] = {}
-    cells: dict[str, list[tuple[str, int, int]]] = {}  # area → (agent, code, time ms)
+    cells: dict[str, list[tuple[str, str, int, int]]] = {}  # area → (agent, device, code, ms)
     for area_filter in _area_filters(area_ids):
         for series in influx.query(
             f'SELECT last("interval_s") FROM "agent_report" WHERE {since} {area_filter} '  # noqa: S608
@@ -85,7 +86,7 @@ def province_status(
         ):
             row = series.rows[0]
             cells.setdefault(series.tags["area"], []).append(
-                (series.tags["agent"], int(row["last"]), int(row["time"]))
+                (series.tags["agent"], series.tags["device"], int(row["last"]), int(row["time"]))
             )
     areas = []
     total: dict[State, int] = {"up": 0, "degraded": 0, "down": 0, "unknown": 0}
@@ -95,7 +96,7 @@ def province_status(
     heard = set(by_area) | set(cells)
     for area in sorted(heard):
         counts: dict[State, int] = {"up": 0, "degraded": 0, "down": 0, "unknown": 0}
-        for agent, code, at in cells.get(area, []):
+        for agent, _device, code, at in cells.get(area, []):
             interval = intervals.get((area, agent), (60.0, 0))[0]
             fresh = now_ms - at <= interval * stale_after_intervals * 1000
             state: State = _STATE[code] if fresh else "unknown"  # type: ignore[assignment]
@@ -108,6 +109,7 @@ def province_status(
             AreaRollup(
                 area_id=area,
                 counts=counts,
+                devices=sorted({device for _, device, _, _ in cells.get(area, [])}),
                 agents=len(agents),
                 agents_silent=silent,
                 last_report_age_s=round((now_ms - newest) / 1000, 3) if newest else None,

@@ -6,12 +6,15 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
+from contract import topics
+from contract.models import DeviceResult, Report
 from devstack.stack import Stack
-from tests.integration.conftest import api_get
+from tests.integration.conftest import api_get, publisher, wait_for
 
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
 CATALOG = {
@@ -164,3 +167,37 @@ def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
     )
     assert status == 401
     assert api_get(stack, "/healthz", token=None)[0] == 200
+
+
+def test_roll_ups_count_only_what_the_caller_may_see(stack: Stack) -> None:
+    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    report = Report(
+        area_id=A,
+        agent_id="nvh",
+        seq=1,
+        observed_at=datetime.now(UTC),
+        interval_s=60,
+        results=[
+            DeviceResult(
+                device_id="uplink", kind="uplink", status="down", reason="timeout", duration_ms=3.0
+            )
+        ],
+    )
+    with publisher(stack.mosquitto.port) as publish:
+        publish(topics.report_topic(A, "nvh"), report.to_json())
+    leader = _user(stack, "truong-khu-6", "leader", "--area", A)
+
+    def province(token: str) -> dict[str, Any]:
+        status, body = _request(stack, "GET", "/provinces/phu-tho/status", token)
+        assert status == 200, body
+        return dict(body)
+
+    wait_for(lambda: province(stack.api_token)["counts"]["down"] == 1, "the report to be stored")
+    everything = province(stack.api_token)
+    # cam-01 is in the catalog but never reported: unknown, never up or down.
+    assert everything["counts"] == {"up": 0, "degraded": 0, "down": 1, "unknown": 1}
+    assert set(everything["areas_silent"]) == {A2, B}
+    mine = province(leader)
+    assert [a["area_id"] for a in mine["areas"]] == [A] and mine["areas_silent"] == []
+    assert _request(stack, "GET", "/communes/phuc-khanh/status", leader)[0] == 404
+    assert _request(stack, "GET", "/communes/son-vi/status", leader)[0] == 404  # areas only

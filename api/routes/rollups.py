@@ -1,0 +1,88 @@
+"""Live-status roll-ups: a commune or a province at a glance, limited to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.access import Action, Caller, authorize, db_session
+from api.catalog.models import Area, Commune, Device
+from api.deps import influx, settings
+from api.i18n import text
+from api.rollup import ProvinceStatus, province_status
+from api.settings import ApiSettings
+from contract.topics import SLUG_MAX, SLUG_PATTERN
+from tsdb.influxql import InfluxQL, QueryError
+
+router = APIRouter(tags=["status"])
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+
+
+def _rollup(
+    session: Session, db: InfluxQL, config: ApiSettings, areas: list[Area], language: str | None
+) -> ProvinceStatus:
+    """Counts from InfluxDB, plus catalog devices never heard of counted as unknown."""
+    ids = [a.id for a in areas]
+    try:
+        result = province_status(
+            db, ids, timedelta(seconds=config.lookback_s), config.stale_after_intervals
+        )
+    except QueryError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", language)
+        ) from None
+    expected: dict[str, set[str]] = {}
+    for area_id, device_id in session.execute(
+        select(Device.area_id, Device.id).where(Device.area_id.in_(ids))
+    ):
+        expected.setdefault(area_id, set()).add(device_id)
+    total = dict(result.counts)
+    areas_out = []
+    for area in result.areas:
+        missing = len(expected.get(area.area_id, set()) - set(area.devices))
+        counts = {**area.counts, "unknown": area.counts["unknown"] + missing}
+        total["unknown"] += missing
+        areas_out.append(area.model_copy(update={"counts": counts}))
+    for area_id in result.areas_silent:
+        total["unknown"] += len(expected.get(area_id, set()))
+    return result.model_copy(update={"counts": total, "areas": areas_out})
+
+
+@router.get("/communes/{commune_id}/status", summary="Device counts of every area of a commune")
+def commune_status(
+    commune_id: Slug,
+    caller: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+    db: Annotated[InfluxQL, Depends(influx)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    accept_language: Annotated[str | None, Header()] = None,
+) -> ProvinceStatus:
+    areas = session.execute(select(Area).where(Area.commune_id == commune_id)).scalars().all()
+    return _rollup(session, db, config, list(areas), accept_language)
+
+
+@router.get(
+    "/provinces/{province_id}/status",
+    summary="Device counts of every area of a province that the caller may see",
+)
+def province_rollup(
+    province_id: Slug,
+    caller: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+    db: Annotated[InfluxQL, Depends(influx)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    accept_language: Annotated[str | None, Header()] = None,
+) -> ProvinceStatus:
+    areas = (
+        session.execute(select(Area).join(Commune).where(Commune.province_id == province_id))
+        .scalars()
+        .all()
+    )
+    visible = [a for a in areas if caller.may_see_area(a.id, a.commune_id)]
+    if not visible:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, text("area_not_found", accept_language))
+    return _rollup(session, db, config, visible, accept_language)
