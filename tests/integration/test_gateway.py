@@ -146,6 +146,14 @@ class Client:
     def close(self) -> None:
         self.mqtt.disconnect()
         self.mqtt.loop_stop()
+        release(self.mqtt)
+
+
+def release(client: mqtt.Client) -> None:
+    """Close paho's wake-up socket pair now: paho leaves it to ``__del__``, and when the client
+    sits in a reference cycle (our callbacks) the garbage collector may finalise the sockets
+    first, which Python reports as an unclosed-socket ResourceWarning (an error here)."""
+    client._reset_sockets()
 
 
 def connect(
@@ -340,6 +348,7 @@ def test_the_agent_listener_speaks_tls_only_with_the_gateway_ca(
         assert closed.wait(10), "the TLS listener neither refused nor closed a plain client"
     finally:
         plain.loop_stop()
+        release(plain)
     # Clients that trust only the system's CAs, or another gateway's CA, refuse the broker.
     other = certs.generate(tmp_path / "other-ca", ["127.0.0.1"]).ca_cert
     for context in (ssl.create_default_context(), ssl.create_default_context(cafile=other)):
@@ -524,3 +533,19 @@ def test_one_account_holds_one_connection_and_rotation_cuts_the_old_password(
         assert _ok(client)
     finally:
         client.close()
+
+
+def test_ingest_workers_can_share_the_subscription_under_the_acl(gateway: Gateway) -> None:
+    a = connect(gateway.agent_port, gateway.provision(A_AREA), gateway.ca, name="agent-a")
+    login = gateway.service_login("ingest")
+    workers = [connect(gateway.local_port, login, tls=False, name=f"ingest-{i}") for i in range(2)]
+    try:
+        for worker in workers:
+            worker.subscribe(topics.shared(topics.subscription(topics.Channel.REPORT), "ingest"))
+        for seq in range(10):
+            a.publish(topics.report_topic(A_AREA, AGENT), report(A_AREA, seq=seq))
+        wait_for(lambda: sum(len(w.received) for w in workers) == 10, "all ten reports")
+    finally:
+        for client in (a, *workers):
+            client.close()
+    assert all(worker.received for worker in workers), "the group did not split the messages"
