@@ -93,26 +93,28 @@ def raw_runs(
     out = Runs()
     firsts: dict[tuple[DeviceKey, str], tuple[int, int]] = {}
     lasts: dict[tuple[DeviceKey, str], int] = {}
-    for series in influx.query(
-        f'SELECT first("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}'  # noqa: S608
-    ):
-        row = series.rows[0]
-        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
-        firsts[key] = (int(row["time"]), int(row["first"]))
-    for series in influx.query(
-        f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}'  # noqa: S608
-    ):
-        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
-        lasts[key] = int(series.rows[0]["time"])
     changes: dict[tuple[DeviceKey, str], list[tuple[int, int, int]]] = defaultdict(list)
-    for series in influx.query(
+    # One request, three statements; the outer time bound matters: without it InfluxDB 1.6
+    # scans the measurement's whole history for the subquery (227 ms instead of 11 for an hour).
+    statements = [
+        # User input (area_id) reaches these only through _where(), i.e. literal().
+        f'SELECT first("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}',  # noqa: S608
+        f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {where} {group}',  # noqa: S608
         'SELECT * FROM (SELECT difference("status_code") AS d, '  # noqa: S608
         f'elapsed("status_code", 1ms) AS e FROM {_MEASUREMENTS} WHERE {where} {group}) '
-        f"WHERE d != 0 OR e > {threshold_ms:.0f} {group}"
-    ):
+        f"WHERE (d != 0 OR e > {threshold_ms:.0f}) "
+        f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms {group}",
+    ]
+    for series in influx.query("; ".join(statements)):
         key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
-        changes[key].extend((int(r["time"]), int(r["d"]), int(r["e"])) for r in series.rows)
-        out.raw_rows += len(series.rows)
+        rows = series.rows
+        if rows and "first" in rows[0]:
+            firsts[key] = (int(rows[0]["time"]), int(rows[0]["first"]))
+        elif rows and "last" in rows[0]:
+            lasts[key] = int(rows[0]["time"])
+        else:
+            changes[key].extend((int(r["time"]), int(r["d"]), int(r["e"])) for r in rows)
+            out.raw_rows += len(rows)
     for key, (first_ms, first_code) in firsts.items():
         device, agent = key
         interval = intervals.get(agent, DEFAULT_INTERVAL_S)
