@@ -102,7 +102,7 @@ def _reload(args: argparse.Namespace, folder: Path) -> None:
     if args.no_reload:
         print("broker not signalled (--no-reload): run `kill -HUP <mosquitto pid>` to apply")
     elif ops.reload(folder):
-        print("broker signalled (SIGHUP): it re-reads the accounts now, connections stay")
+        print("broker signalled (SIGHUP): it re-reads the accounts now")
     else:
         print("no running broker found for this folder: the change applies when it starts")
 
