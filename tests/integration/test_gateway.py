@@ -286,13 +286,17 @@ def test_an_agent_cannot_report_for_another_area(
             a.publish("elsewhere", b"x"),
         ]
         assert [str(rc) for rc in forged] == ["Not authorized"] * len(forged)
+        # On its own topic the broker lets it through; ingest's second check (payload against
+        # topic) refuses a payload that speaks for area B, with a reason and a counter.
+        assert not a.publish(topics.report_topic(A_AREA, AGENT), report(B_AREA)).is_failure
         # Then its own report, on the same connection: once it is stored, the earlier ones
         # would have been delivered before it.
         assert not a.publish(topics.report_topic(A_AREA, AGENT), report(A_AREA)).is_failure
         wait_for(lambda: gateway_ingest.metrics.get("reports_stored") == 1, "A's own report")
     finally:
         a.close()
-    assert gateway_ingest.metrics.get("messages_received") == 1
+    assert gateway_ingest.metrics.get("messages_received") == 2
+    assert gateway_ingest.metrics.get("dead_letters", reason="topic_mismatch") == 1
     assert count_points(influxdb, "camera", f"WHERE \"area\" = '{B_AREA}'") == 0
     assert count_points(influxdb, "camera", "WHERE \"agent\" = 'other'") == 0
     assert count_points(influxdb, "camera", f"WHERE \"area\" = '{A_AREA}'") == 1
