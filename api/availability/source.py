@@ -14,6 +14,7 @@ Two sources, same answer:
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -159,7 +160,12 @@ def blocks(
         for row in series.rows:
             if int(row["end_ms"]) > start_ms:
                 out.append((int(row["time"]), int(row["end_ms"]), int(row["build"])))
-    return sorted(out)
+    # Hour blocks of a day that later got its day block: the larger block wins, none overlap.
+    kept: list[tuple[int, int, int]] = []
+    for block in sorted(out, key=lambda b: (b[0], -b[1])):
+        if not kept or block[0] >= kept[-1][1]:
+            kept.append(block)
+    return kept
 
 
 def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]]) -> Runs:
@@ -169,6 +175,7 @@ def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]
     if not spans:
         return out
     where = _where(area_id, spans[0][0], spans[-1][1])
+    starts = [s for s, _, _ in spans]
     for series in influx.query(
         f'SELECT "code", "last_ms", "interval_s", "build" FROM {identifier(RUN_MEASUREMENT)} '  # noqa: S608
         f'WHERE {where} GROUP BY "kind", "device", "agent"'
@@ -176,7 +183,8 @@ def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]
         device = DeviceKey(DeviceKind(series.tags["kind"]), series.tags["device"])
         for row in series.rows:
             at = int(row["time"])
-            if any(s <= at < e and int(row["build"]) == b for s, e, b in spans):
+            i = bisect_right(starts, at) - 1  # blocks of an area never overlap
+            if i >= 0 and at < spans[i][1] and int(row["build"]) == spans[i][2]:
                 run = Run(at, int(row["last_ms"]), int(row["code"]), float(row["interval_s"]))
                 out.by_device[device].append(run)
                 out.agents[device] = series.tags["agent"]

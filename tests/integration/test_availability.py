@@ -220,7 +220,15 @@ def test_scripted_timeline_through_broker_and_ingest(
         _check(raw, BEFORE_LATE)
         assert raw.sources["rollup_rows"] == 0
 
-        # Roll-up blocks (one per local day) give the same figures from the run measurement.
+        # Roll-up blocks give the same figures from the run measurement: first the hours of a
+        # day as it goes by (the outage hour among them), then that day's own block over them.
+        for hour in (1, 2, 3):
+            materialize(
+                influx, writer, AREA, W0 + timedelta(hours=hour), W0 + timedelta(hours=hour + 1)
+            )
+        hourly = device_availability(influx, AREA, W0, W1, MAINTENANCE)
+        assert hourly.sources["rollup_rows"] > 0
+        assert _figures(hourly) == _figures(raw)
         for day in range(2):
             materialize(
                 influx, writer, AREA, W0 + timedelta(days=day), W0 + timedelta(days=day + 1)
