@@ -14,7 +14,7 @@ from devstack.camsim import CameraFleet
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
 from edge.camera.reference import reference_path
-from tests.integration.conftest import api_get, wait_for
+from tests.integration.conftest import api_get, catalog_yaml, wait_for
 
 AREA = "son-vi-khu-6"
 PASSWORD = "Mật-khẩu-Dahua-41d0"
@@ -81,6 +81,7 @@ def _showing(stack: Stack, state: str, reason: str) -> Callable[[], bool]:
 def test_each_picture_fault_reaches_the_api(
     stack: Stack, cameras: CameraFleet, tmp_path: Path
 ) -> None:
+    stack.load_catalog(catalog_yaml(AREA, [("Cổng chợ", "camera"), ("cam-02", "camera")]))
     agent = Child(
         "agent",
         python_module(
@@ -138,6 +139,7 @@ def test_rtsp_camera_faults_reach_the_api(
     stack: Stack, rtsp_camera: CameraFleet, tmp_path: Path
 ) -> None:
     camera = rtsp_camera["cam-rtsp"]
+    stack.load_catalog(catalog_yaml(AREA, [("Cổng chợ", "camera")]))
     config = tmp_path / "agent.toml"
     config.write_text(
         f"""
