@@ -57,6 +57,10 @@ class AgentStatus(BaseModel):
     interval_s: float
     seq: int
     stale: bool
+    presence: Literal["online", "offline"] | None = Field(
+        default=None, description="the agent's last retained presence (offline by its Will)"
+    )
+    presence_at: datetime | None = None
 
 
 class AreaStatus(BaseModel):
@@ -100,6 +104,16 @@ def area_status(
             seq=int(row["seq"]),
             stale=stale,
         )
+    for series in influx.query(
+        f'SELECT "state" FROM "agent_presence" WHERE {where} '  # noqa: S608
+        'GROUP BY "agent" ORDER BY time DESC LIMIT 1'
+    ):
+        agent = agents.get(series.tags["agent"])
+        if agent is not None:
+            row = series.rows[0]
+            agents[agent.agent_id] = agent.model_copy(
+                update={"presence": row["state"], "presence_at": _time(row["time"])}
+            )
     measurements = ",".join(identifier(kind.value) for kind in DeviceKind)
     catalog = {d.device_id: d for d in expected}
     devices = []

@@ -108,7 +108,8 @@ def test_camera_up_then_down_then_up_and_the_link_rtt(
         wait_for(lambda: _state(stack, "cam-01") == "up", "cam-01 to recover")
 
         _, body = api_get(stack, f"/areas/{AREA}/status")
-        assert body["agents"][0]["agent_id"] == "nvh" and body["agents"][0]["stale"] is False
+        seen = body["agents"][0]
+        assert (seen["agent_id"], seen["stale"], seen["presence"]) == ("nvh", False, "online")
         assert body["counts"] == {"up": 3, "degraded": 0, "down": 0, "unknown": 0}
     finally:
         agent.signal(signal.SIGTERM)
