@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.catalog.db import Catalog, migrate
-from api.routes import areas, audit, auth, catalog, health, maintenance, rollups
+from api.routes import areas, audit, auth, availability, catalog, health, maintenance, rollups
 from api.settings import ApiSettings
 from tsdb.influxql import InfluxQL
 
-ROUTERS = tuple(m.router for m in (health, auth, catalog, areas, rollups, maintenance, audit))
+ROUTERS = tuple(
+    m.router for m in (health, auth, catalog, areas, availability, rollups, maintenance, audit)
+)
 
 
 def create_app(settings: ApiSettings) -> FastAPI:

@@ -1,0 +1,96 @@
+"""Availability and coverage of an area over any window: what auditors rely on.
+
+The figures come from ``api.availability`` (time-weighted, pushed into InfluxDB, rules stated in
+every answer); this route adds what only the catalog knows: the maintenance windows to exclude and
+the devices that never reported at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.access import Action, Caller, authorize, db_session
+from api.availability.model import AreaAvailability
+from api.availability.service import device_availability
+from api.catalog.models import Area, MaintenanceWindow
+from api.deps import influx, settings
+from api.i18n import text
+from api.maintenance import intervals
+from api.settings import ApiSettings
+from contract.topics import SLUG_MAX, SLUG_PATTERN
+from tsdb.influxql import InfluxQL, QueryError
+
+router = APIRouter(prefix="/areas", tags=["availability"])
+AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+MAX_WINDOW = timedelta(days=3 * 366)
+
+
+class AvailabilityOut(AreaAvailability):
+    never_reported: list[str] = Field(
+        description="catalog devices with no result at all: their whole window is unknown"
+    )
+    device_maintenance_not_excluded: list[int] = Field(
+        default_factory=list,
+        description="ids of maintenance windows for single devices, listed but not yet excluded",
+    )
+
+
+@router.get("/{area_id}/availability", summary="Time-weighted availability and coverage")
+def get_availability(
+    area_id: AreaId,
+    _: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+    db: Annotated[InfluxQL, Depends(influx)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    window_from: Annotated[datetime, Query(alias="from", description="start, with offset")],
+    window_to: Annotated[datetime, Query(alias="to", description="end, with offset")],
+    resolution_s: Annotated[
+        int | None, Query(ge=60, description="series buckets; absent = calendar days in Vietnam")
+    ] = None,
+    raw: Annotated[
+        bool, Query(description="read raw points only (an auditor's cross-check)")
+    ] = False,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> AvailabilityOut:
+    if window_from.tzinfo is None or window_to.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "from and to need a UTC offset")
+    if not timedelta(0) < window_to - window_from <= MAX_WINDOW:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "from must precede to, by at most 3 years"
+        )
+    start, end = window_from.astimezone(UTC), window_to.astimezone(UTC)
+    windows = (
+        session.execute(select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id))
+        .scalars()
+        .all()
+    )
+    found = intervals(windows, start, end)
+    area_wide = [(iv.start, iv.end) for iv in found if iv.device_id is None]
+    per_device = sorted({iv.window_id for iv in found if iv.device_id is not None})
+    try:
+        result = device_availability(
+            db,
+            area_id,
+            start,
+            end,
+            area_wide,
+            resolution=timedelta(seconds=resolution_s) if resolution_s else None,
+            stale_after_intervals=config.stale_after_intervals,
+            use_rollup=not raw,
+        )
+    except QueryError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
+        ) from None
+    area = session.get(Area, area_id)
+    heard = {d.device_id for d in result.devices}
+    missing = sorted(d.id for d in area.devices if d.id not in heard) if area else []
+    return AvailabilityOut(
+        **result.model_dump(), never_reported=missing, device_maintenance_not_excluded=per_device
+    )

@@ -1,0 +1,81 @@
+"""Availability through the API: maintenance planned in Vietnam time is excluded, devices that
+never reported are named, scope applies, and the figures match a hand computation."""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contract import topics
+from contract.models import DeviceResult, Report, Status
+from devstack.stack import Stack
+from tests.integration.conftest import api_get, catalog_yaml, publisher, wait_for
+from tests.integration.test_api_access import _request, _user
+
+AREA = "son-vi-khu-6"
+VN = timedelta(hours=7)
+
+
+def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
+    stack.load_catalog(catalog_yaml(AREA, [("cam-01", "camera"), ("cam-02", "camera")]))
+    t0 = (datetime.now(UTC) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    statuses = [Status.UP] * 10 + [Status.DOWN] * 5 + [Status.UP] * 5  # one per minute
+    with publisher(stack.mosquitto.port) as publish:
+        for i, state in enumerate(statuses):
+            result = DeviceResult(
+                device_id="cam-01",
+                kind="camera",
+                status=state,
+                duration_ms=5.0,
+                reason=None if state is Status.UP else "refused",
+            )
+            report = Report(
+                area_id=AREA,
+                agent_id="nvh",
+                seq=i + 1,
+                observed_at=t0 + timedelta(minutes=i),
+                interval_s=60,
+                results=[result],
+            )
+            publish(topics.report_topic(AREA, "nvh"), report.to_json())
+    # Two of the five down minutes fall in a maintenance window planned in Hà Nội time.
+    local = (t0 + VN + timedelta(minutes=11)).replace(tzinfo=None)
+    window = {
+        "starts_local": local.isoformat(),
+        "ends_local": (local + timedelta(minutes=2)).isoformat(),
+        "reason": "Lau ống kính camera",
+    }
+    assert _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, window)[0] == 201
+
+    query = urllib.parse.urlencode(
+        {"from": t0.isoformat(), "to": (t0 + timedelta(minutes=20)).isoformat()}
+    )
+
+    def answer(extra: str = "") -> dict[str, object]:
+        status, body = api_get(stack, f"/areas/{AREA}/availability?{query}{extra}")
+        assert status == 200, body
+        return dict(body)
+
+    def stored() -> bool:
+        devices = answer("&raw=true")["devices"]
+        return bool(devices) and devices[0]["health"]["up_s"] == 900  # type: ignore[index]
+
+    wait_for(stored, "all twenty reports to be stored")
+    for extra in ("&raw=true", ""):
+        body = answer(extra)
+        health = body["devices"][0]["health"]  # type: ignore[index]
+        assert (health["up_s"], health["down_s"], health["maintenance_s"]) == (900, 180, 120)
+        assert health["availability"] == pytest.approx(100 * 900 / 1080, abs=0.01)
+        assert health["coverage"] == pytest.approx(100.0, abs=0.01)
+        assert body["never_reported"] == ["cam-02"]
+        assert "Asia/Ho_Chi_Minh" in str(body["rules"])
+
+    assert (
+        api_get(stack, f"/areas/{AREA}/availability?from=2026-01-01T00:00&to=2026-01-02T00:00")[0]
+        == 422
+    )
+    leader = _user(stack, "truong-khu-khac", "leader", "--area", AREA)
+    assert _request(stack, "GET", f"/areas/{AREA}/availability?{query}", leader)[0] == 200
+    assert _request(stack, "GET", f"/areas/{AREA}/availability?{query}", None)[0] == 401
