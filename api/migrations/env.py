@@ -3,6 +3,7 @@
 from alembic import context
 
 from api.catalog.models import Base
+from api.criteria import models as _criteria  # noqa: F401 - registers the criteria tables
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -1,0 +1,1 @@
+"""Smart-area criteria: criteria sets as data, declared figures, documents, verdicts, reports."""
