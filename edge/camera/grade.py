@@ -4,8 +4,9 @@
 the stable code; the Vietnamese and English labels are here for whoever displays it.
 
 - unusable: the camera is down or shows a confirmed image fault right now;
-- otherwise by the share of the last hour's probes that were usable (up, picture ok or dark) and
-  the number of fault episodes (reconnects, image faults) in that hour:
+- otherwise by the share of the last hour's probes that were usable (up, picture ok or dark, the
+  stream without stalls and above its minimum frame rate) and the number of episodes (a usable
+  probe followed by one that was not: reconnects, stalls, image faults) in that hour:
   good ≥ 99% and at most one episode, fair ≥ 90%, poor below.
 """
 
@@ -48,9 +49,13 @@ class GradeTracker:
         self.window_s = window_s
         self._samples: deque[tuple[float, bool]] = deque(maxlen=MAX_SAMPLES)
 
-    def add(self, at: float, usable: bool) -> GradeSnapshot:
-        """Record one probe (``at`` from ``time.monotonic()``) and grade the window."""
-        self._samples.append((at, usable))
+    def add(self, at: float, usable: bool, impaired: bool = False) -> GradeSnapshot:
+        """Record one probe (``at`` from ``time.monotonic()``) and grade the window.
+
+        ``impaired``: a picture came, but the stream stalled or its frame rate was too low: the
+        probe counts against the share without making the camera unusable right now.
+        """
+        self._samples.append((at, usable and not impaired))
         while self._samples and self._samples[0][0] < at - self.window_s:
             self._samples.popleft()
         flags = [flag for _, flag in self._samples]

@@ -102,14 +102,14 @@ class CameraImaging:
         logger.info("camera %s: first usable frame taken as its reference", self.device_id)
         return True
 
-    def judge(self, frame: npt.NDArray[np.uint8], body: bytes) -> Judged:
+    def judge(self, frame: npt.NDArray[np.uint8], body: bytes, impaired: bool = False) -> Judged:
         self._load()
         new_reference = False
         if self.monitor is None:
             new_reference = self._commission(frame)
         if self.monitor is None:  # no reference yet and this frame cannot be one
             return Judged(Health.OK, 0, {"image": "no_reference"})
-        observation = self.monitor.observe(frame, body)
+        observation = self.monitor.observe(frame, body, impaired=impaired)
         metrics: Metrics = dict(observation.verdict.metrics())
         metrics["image_state"] = observation.confirmed.health.value
         metrics["image_streak"] = observation.confirmed.streak

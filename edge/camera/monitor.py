@@ -51,9 +51,14 @@ class ImageMonitor:
         self.confirmation.reset()
 
     def observe(
-        self, image: npt.NDArray[np.uint8], raw: bytes | None = None, at: float | None = None
+        self,
+        image: npt.NDArray[np.uint8],
+        raw: bytes | None = None,
+        at: float | None = None,
+        impaired: bool = False,
     ) -> Observation:
-        """``raw``: the frame's bytes as received; byte-identical snapshots are frozen for sure."""
+        """``raw``: the frame's bytes as received; byte-identical snapshots are frozen for sure.
+        ``impaired``: the stream stalled or was too slow (it counts against the grade)."""
         gray = to_gray(image)
         verdict = analyze(gray, self.reference, self._previous, self.thresholds)
         if raw is not None:
@@ -64,7 +69,7 @@ class ImageMonitor:
         self._previous = gray
         confirmed = self.confirmation.update(verdict.health)
         grade = self.grades.add(
-            time.monotonic() if at is None else at, not confirmed.health.is_fault
+            time.monotonic() if at is None else at, not confirmed.health.is_fault, impaired
         )
         return Observation(verdict, confirmed, grade)
 

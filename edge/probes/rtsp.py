@@ -195,7 +195,7 @@ class CameraRtspProbe(Probe):
             detail = f"{sample.frames} frames in {sample.elapsed_s:.1f} s, {sample.stalls} stalls"
         if self.imaging is not None:
             frame = sample.last_gray
-            judged = self.imaging.judge(frame, frame.tobytes())
+            judged = self.imaging.judge(frame, frame.tobytes(), impaired=status is not Status.UP)
             metrics |= judged.metrics
             if judged.state.is_fault:
                 detail = f"picture {judged.state.value}, seen on {judged.streak} probes in a row"

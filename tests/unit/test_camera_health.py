@@ -177,6 +177,11 @@ def test_grade_from_the_last_hour() -> None:
         snapshot = tracker.add(minute * 60.0, minute % 2 == 0)
     assert snapshot.grade is Grade.POOR
     assert LABELS[Grade.UNUSABLE][0] == "không dùng được"
+    stalling = GradeTracker()
+    for minute in range(20):  # a picture every time, but the stream stalls one probe in four
+        snapshot = stalling.add(minute * 60.0, True, impaired=minute % 4 == 0)
+    assert (snapshot.grade, snapshot.episodes) == (Grade.POOR, 4)
+    assert stalling.add(1200.0, True, impaired=True).grade is Grade.POOR  # never "unusable"
 
 
 def test_monitor_treats_byte_identical_snapshots_as_frozen(street: dict[int, Image]) -> None:
