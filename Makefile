@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # binary-or-file:package pairs; a package is installed only when its file is missing.
 APT_NEEDS := /usr/sbin/mosquitto:mosquitto /usr/bin/mosquitto_pub:mosquitto-clients \
 	/usr/bin/influxd:influxdb /usr/bin/ffmpeg:ffmpeg \
-	/usr/share/doc/opencv-doc/examples/data/vtest.avi:opencv-doc
+	/usr/share/doc/opencv-doc/examples/data/vtest.avi:opencv-doc \
+	/usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 
 .PHONY: run test deps apt venv lint typecheck pytest clean
 
