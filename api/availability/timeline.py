@@ -124,29 +124,44 @@ def clip(
 def tally(segs: Sequence[Segment], start: int, end: int, holes: Sequence[tuple[int, int]]) -> Tally:
     """Time per state in [start, end); an outage is a stretch of ``down`` not interrupted by up or
     degraded (unknown and maintenance inside it do not end it, and do not count as down)."""
-    maintenance = sum(overlap(h0, h1, start, end) for h0, h1 in holes)
-    per = {"up": 0, "degraded": 0, "down": 0}
+    maintenance = 0
+    for h0, h1 in holes:
+        maintenance += max(0, min(h1, end) - max(h0, start))
+    open_parts = subtract(start, end, holes) if maintenance else [(start, end)]
+    up = degraded = down = 0
     outages: list[int] = []
     in_outage = False
-    for seg in clip(segs, start, end, holes):
-        length = seg.end_ms - seg.start_ms
-        if seg.state == "unknown":
+    for seg in segs:  # hot loop (days × devices × segments): plain integers, no objects
+        if seg.end_ms <= start or seg.start_ms >= end:
             continue
-        per[seg.state] += length
-        if seg.state == "down":
-            if in_outage:
-                outages[-1] += length
-            else:
-                outages.append(length)
-                in_outage = True
-        else:
+        state = seg.state
+        if state == "unknown":
+            continue
+        length = 0
+        for p0, p1 in open_parts:
+            part = min(seg.end_ms, p1) - max(seg.start_ms, p0)
+            if part > 0:
+                length += part
+        if not length:
+            continue
+        if state == "up":
+            up += length
             in_outage = False
-    observed = per["up"] + per["degraded"] + per["down"]
+        elif state == "degraded":
+            degraded += length
+            in_outage = False
+        elif in_outage:
+            down += length
+            outages[-1] += length
+        else:
+            down += length
+            outages.append(length)
+            in_outage = True
     return Tally(
-        up_ms=per["up"],
-        degraded_ms=per["degraded"],
-        down_ms=per["down"],
-        unknown_ms=(end - start) - maintenance - observed,
+        up_ms=up,
+        degraded_ms=degraded,
+        down_ms=down,
+        unknown_ms=(end - start) - maintenance - up - degraded - down,
         maintenance_ms=maintenance,
         outages_ms=tuple(outages),
     )
