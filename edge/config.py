@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from contract.models import Slug
 from edge.probes import DeviceConfig
-from edge.probes.base import Credentials
+from edge.probes.base import ConfigPath, Credentials
 
 
 class ConfigError(Exception):
@@ -22,7 +22,7 @@ class BrokerConfig(BaseModel):
     host: str = Field(description="MQTT broker host name or address")
     port: int = Field(default=8883, ge=1, le=65535, description="MQTT port (8883 for TLS)")
     tls: bool = Field(default=True, description="use TLS; turn off only on a trusted loopback/LAN")
-    ca_file: Path | None = Field(
+    ca_file: ConfigPath | None = Field(
         default=None, description="CA certificate that signed the broker's"
     )
     auth: Credentials | None = Field(default=None, description="the agent's broker credentials")
@@ -52,7 +52,7 @@ class AgentConfig(BaseModel):
     area_id: Slug = Field(description="stable id of the residential area, e.g. 'son-vi-khu-6'")
     agent_id: Slug = Field(description="stable id of this agent within the area, e.g. 'nvh'")
     interval_s: float = Field(default=60.0, ge=1, le=3600, description="seconds between cycles")
-    state_dir: Path = Field(
+    state_dir: ConfigPath = Field(
         default=Path("state"),
         description="where the agent keeps its outbox and references (relative to the config file)",
     )
@@ -98,9 +98,9 @@ def load(path: Path) -> AgentConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        config = AgentConfig.model_validate(data)
+        config = AgentConfig.model_validate(data, context={"config_dir": path.parent})
     except ValidationError as exc:
         raise ConfigError(f"{path}: invalid configuration:\n{describe(exc)}") from None
-    if not config.state_dir.is_absolute():
+    if not config.state_dir.is_absolute():  # a default never passes through the validator
         config = config.model_copy(update={"state_dir": path.parent / config.state_dir})
     return config

@@ -11,11 +11,20 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from contract.models import DeviceKind, DeviceResult, Label, Status
+
+
+def _beside_the_config(value: Path, info: ValidationInfo) -> Path:
+    """Relative paths in a config file mean: next to that file (not the working directory)."""
+    base = (info.context or {}).get("config_dir")
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
+ConfigPath = Annotated[Path, AfterValidator(_beside_the_config)]
 
 
 class ProbeConfig(BaseModel):
@@ -42,7 +51,7 @@ class Credentials(BaseModel):
 
     username: str = Field(description="login name on the device")
     password_env: str | None = Field(default=None, description="environment variable with it")
-    password_file: Path | None = Field(default=None, description="file whose content is it")
+    password_file: ConfigPath | None = Field(default=None, description="file whose content is it")
 
     @model_validator(mode="after")
     def _one_source(self) -> Credentials:

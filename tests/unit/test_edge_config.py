@@ -99,3 +99,15 @@ def test_the_shipped_example_is_valid() -> None:
     config = load(example)
     assert config.broker.tls and config.broker.auth is not None
     assert "Cổng chợ" in [d.id for d in config.devices]
+
+
+def test_relative_paths_mean_beside_the_config_file(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'host = "broker.example.vn"', 'host = "broker.example.vn"\nca_file = "ca.crt"'
+    )
+    text = text.replace('password_env = "CAM_PASSWORD"', 'password_file = "secrets/cam01"')
+    config = load(_write(tmp_path, text))
+    assert config.broker.ca_file == tmp_path / "ca.crt"
+    camera = config.devices[0]
+    assert camera.auth is not None and camera.auth.password_file == tmp_path / "secrets" / "cam01"  # type: ignore[union-attr]
+    assert config.state_dir == tmp_path / "state"
