@@ -10,7 +10,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_NEEDS := /usr/sbin/mosquitto:mosquitto /usr/bin/mosquitto_pub:mosquitto-clients \
 	/usr/bin/influxd:influxdb /usr/bin/ffmpeg:ffmpeg \
 	/usr/share/doc/opencv-doc/examples/data/vtest.avi:opencv-doc \
-	/usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
+	/usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core /usr/bin/pdftotext:poppler-utils
 
 .PHONY: run test deps apt venv lint typecheck pytest clean
 
