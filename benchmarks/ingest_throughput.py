@@ -299,6 +299,13 @@ def full_speed(
     )
     shares = ", ".join(f"{k} {(other1[k] - other0[k]) / elapsed:.2f}" for k in other_pids)
     print(f"cores during e2e: {shares}, publisher {pub_cores:.2f}", flush=True)
+    per_point = (cpu1 - cpu0) / expected
+    print(
+        f"ingest CPU: {per_point * 1e6:.1f} us per point, "
+        f"{per_point * POINTS_PER_REPORT * 1e6:.0f} us per report "
+        f"(would be {per_point * 42_000:.2f} cores at 42,000 points/s)",
+        flush=True,
+    )
     return e2e, cores
 
 
