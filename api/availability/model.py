@@ -80,7 +80,7 @@ class Outage(_Frozen):
 class DeviceAvailability(_Frozen):
     device_id: str
     kind: DeviceKind
-    agent_id: str
+    agent_id: str | None = Field(description="null for a catalog device never heard from")
     health: Figures = Field(description="the device as probed from the LAN")
     remote: Figures | None = Field(
         None, description="cameras only: camera healthy and the area's uplink up"

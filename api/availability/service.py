@@ -30,6 +30,7 @@ from api.availability.timeline import (
     segments,
     tally,
 )
+from api.status import ExpectedDevice
 from contract.models import DeviceKind
 from tsdb.influxql import InfluxQL
 
@@ -170,6 +171,7 @@ def device_availability(
     stale_after_intervals: float = 3.0,
     use_rollup: bool = True,
     device_series: bool = True,
+    expected: Sequence[ExpectedDevice] = (),
 ) -> AreaAvailability:
     """Availability of every device of ``area_id`` over [window_from, window_to).
 
@@ -179,8 +181,9 @@ def device_availability(
     year of days for 20 devices is 14,000 buckets, most of the time spent here.
     ``use_rollup=False`` reads raw points only (slower; for an auditor's cross-check, and it sees
     late data before the roll-up job has rebuilt the blocks it touched).
-    Only devices with at least one result in the window (or just before it) appear; the catalog
-    (the caller) adds devices that were never heard from, with all their time unknown.
+    ``expected``: the devices the catalog says the area has; one never heard from in the window
+    appears with all its time unknown (and lowers its kind's and the area's coverage). Devices
+    reported but not in the catalog appear too.
     """
     start, end = _ms(window_from), _ms(window_to)
     if end <= start:
@@ -195,6 +198,8 @@ def device_availability(
         key: segments(device_runs, stale_after_intervals)
         for key, device_runs in runs.by_device.items()
     }
+    for device in expected:
+        device_segs.setdefault(DeviceKey(device.kind, device.device_id), [])
     timelines = {key: _Timeline(segs, edges, holes) for key, segs in device_segs.items()}
     uplinks = [segs for key, segs in device_segs.items() if key.kind is DeviceKind.UPLINK]
     uplink = _best_uplink(uplinks) if uplinks else None
@@ -211,7 +216,7 @@ def device_availability(
             DeviceAvailability(
                 device_id=key.device_id,
                 kind=key.kind,
-                agent_id=runs.agents[key],
+                agent_id=runs.agents.get(key),
                 health=figures(tl.total),
                 remote=figures(rtl.total) if rtl else None,
                 outages=[

@@ -30,6 +30,7 @@ from api.availability import (
     refresh,
     stale_blocks,
 )
+from api.status import ExpectedDevice
 from contract import topics
 from contract.models import DeviceKind, DeviceResult, Report
 from devstack.servers import InfluxDB
@@ -123,6 +124,11 @@ def _check(result: AreaAvailability, expected: dict[str, dict[str, float]]) -> N
 
 
 OPEN = 2 * DAY - 3600  # window − maintenance
+EXPECTED = [
+    ExpectedDevice("cam-cổng", DeviceKind.CAMERA, "Camera cổng"),
+    ExpectedDevice("cam-2", DeviceKind.CAMERA, None),
+    ExpectedDevice("uplink", DeviceKind.UPLINK, None),
+]
 COMMON_UNKNOWN = 3000 + 600  # agent silent d1 + clock step d2
 BEFORE_LATE = {
     # down 3,600 (d1) + 600 (d2, before maintenance); unknown also 3,000 s of the held hour
@@ -252,6 +258,19 @@ def test_scripted_timeline_through_broker_and_ingest(
         assert stale_blocks(influx, AREA, W0, W1) == []
         after = device_availability(influx, AREA, W0, W1, MAINTENANCE)
         _check_after_late(after)
+        # A camera the catalog lists but nobody ever heard from: all unknown, lowers coverage.
+        listed = [ExpectedDevice("cam-mới", DeviceKind.CAMERA, "Camera mới"), *EXPECTED]
+        with_catalog = device_availability(influx, AREA, W0, W1, MAINTENANCE, expected=listed)
+        silent = next(d for d in with_catalog.devices if d.device_id == "cam-mới")
+        assert (silent.agent_id, silent.health.unknown_s, silent.health.availability) == (
+            None,
+            OPEN,
+            None,
+        )
+        assert with_catalog.kinds[DeviceKind.CAMERA].devices == 3
+        assert with_catalog.area.health.coverage == pytest.approx(
+            100 * 475_200 / (4 * OPEN), abs=0.01
+        )
         assert after.sources["rollup_rows"] > 0
 
         # An area id is user input: quoted, it finds nothing rather than everything.
