@@ -1,9 +1,9 @@
 """Who may do what, in one place: roles, scopes, and the one dependency every route uses.
 
 - admin: everything.
-- auditor: reads everything (status, availability, reports, the audit log); writes nothing.
-- technician: reads the communes and areas of their scope; may plan maintenance there (and, with
-  the alerts, acknowledge and annotate incidents).
+- auditor: reads everything (status, availability, reports, the audit log); issues reports.
+- technician: reads the communes and areas of their scope; may plan maintenance there, enter
+  declared figures and upload documents (and, with the alerts, acknowledge and annotate incidents).
 - leader: reads their own areas only.
 
 Each route declares an ``Action``; ``authorize(action)`` resolves the bearer token to a caller,
@@ -40,6 +40,8 @@ class Role(StrEnum):
 class Action(StrEnum):
     READ = "read"  # status, availability, catalog entries in scope
     PLAN_MAINTENANCE = "plan_maintenance"
+    DECLARE = "declare"  # enter survey figures, upload documents (criteria evidence)
+    ISSUE_REPORT = "issue_report"  # issue a certification report
     READ_AUDIT = "read_audit"
     ADMINISTER = "administer"  # catalog import, users, tokens, renames
 
@@ -47,6 +49,8 @@ class Action(StrEnum):
 ALLOWED: dict[Action, frozenset[Role]] = {
     Action.READ: frozenset(Role),
     Action.PLAN_MAINTENANCE: frozenset({Role.ADMIN, Role.TECHNICIAN}),
+    Action.DECLARE: frozenset({Role.ADMIN, Role.TECHNICIAN}),
+    Action.ISSUE_REPORT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.READ_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.ADMINISTER: frozenset({Role.ADMIN}),
 }
