@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from api.catalog import incidents as _incidents  # noqa: F401 - registers the incident tables
 from api.catalog.models import Base
 from api.criteria import models as _criteria  # noqa: F401 - registers the criteria tables
 
