@@ -1,0 +1,418 @@
+/* smartarea dashboard: login, overview and area pages. No framework, no third-party code.
+   The token stays in this tab's sessionStorage and goes only to this server, as a Bearer header;
+   the API decides what the caller may see. Text from the server is always set as textContent. */
+"use strict";
+(function () {
+  const body = document.body;
+  const S = JSON.parse(document.getElementById("strings").textContent);
+  const LANG = body.dataset.lang;
+  const LOCALE = LANG === "vi" ? "vi-VN" : "en-GB";
+  const TZ = "Asia/Ho_Chi_Minh";
+  const REFRESH_MS = Number(body.dataset.refresh) * 1000;
+  const KINDS = ["camera", "uplink", "wifi", "speaker", "pc"];
+  const STATES = ["up", "degraded", "down", "unknown"];
+  const TOKEN = "smartarea.token";
+  const ME = "smartarea.me";
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  const $ = (id) => document.getElementById(id);
+  const fmt = (key, n) => S[key].replace("{n}", n);
+
+  /** Fold Vietnamese for search: NFD, strip combining marks, đ → d, lower case. */
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase().replace(/\s+/g, " ").trim();
+  }
+
+  function showMessage(text) {
+    const box = $("message");
+    if (!text) { box.hidden = true; box.textContent = ""; return; }
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function toLogin(expired) {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(ME);
+    const next = location.pathname + location.search;
+    const query = new URLSearchParams({ next: next });
+    if (expired) query.set("expired", "1");
+    location.replace("/ui/login?" + query.toString());
+  }
+
+  class ApiError extends Error {
+    constructor(status) { super("HTTP " + status); this.status = status; }
+  }
+
+  async function api(path, asText) {
+    const response = await fetch(path, {
+      headers: {
+        "Authorization": "Bearer " + sessionStorage.getItem(TOKEN),
+        "Accept-Language": LANG,
+      },
+      cache: "no-store",
+    });
+    if (response.status === 401) { toLogin(true); throw new ApiError(401); }
+    if (!response.ok) throw new ApiError(response.status);
+    return asText ? response.text() : response.json();
+  }
+
+  function problemText(error) {
+    if (error instanceof ApiError) {
+      if (error.status === 404) return S.not_found;
+      if (error.status === 403) return S.forbidden;
+    }
+    return S.server_error;
+  }
+
+  function chip(state, label) {
+    return el("span", { class: "chip s-" + state, "data-state": state }, label);
+  }
+  function countChips(counts) {
+    return STATES.filter((s) => counts[s] > 0 || s === "up")
+      .map((s) => chip(s, counts[s] + " " + S["count_" + s]));
+  }
+  function time(iso) {
+    return new Date(iso).toLocaleString(LOCALE, {
+      timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit",
+      day: "2-digit", month: "2-digit",
+    });
+  }
+  function ago(iso) {
+    const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    if (s < 90) return fmt("seconds_ago", s);
+    if (s < 5400) return fmt("minutes_ago", Math.round(s / 60));
+    if (s < 172800) return fmt("hours_ago", Math.round(s / 3600));
+    return fmt("days_ago", Math.round(s / 86400));
+  }
+  function updated() {
+    $("updated").textContent = S.updated_at + " " + new Date().toLocaleTimeString(LOCALE, { timeZone: TZ });
+  }
+  function percent(value) {
+    return value === null || value === undefined ? S.no_data : value.toFixed(value >= 99.95 || value === 0 ? 0 : 2) + "%";
+  }
+
+  /** Re-run ``load`` every REFRESH_MS; a failed read keeps the page and says so. */
+  function every(load) {
+    const tick = async () => {
+      try { await load(); updated(); showMessage(null); }
+      catch (error) {
+        if (!(error instanceof ApiError && error.status === 401)) $("updated").textContent = S.refresh_failed;
+      }
+      setTimeout(tick, REFRESH_MS);
+    };
+    setTimeout(tick, REFRESH_MS);
+  }
+
+  // ---- navigation ---------------------------------------------------------------------------
+  function me() {
+    try { return JSON.parse(sessionStorage.getItem(ME) || "null"); } catch (e) { return null; }
+  }
+  function setupNav() {
+    const who = me();
+    if (!who) return;
+    $("who-name").textContent = who.username;
+    $("who-role").textContent = S["role_" + who.role] || who.role;
+    for (const node of document.querySelectorAll("[data-roles]")) {
+      node.hidden = !node.dataset.roles.split(" ").includes(who.role);
+    }
+    if (who.role === "leader" && who.areas.length) {
+      $("nav-areas").append(S.nav_my_areas + ": ",
+        ...who.areas.map((a, i) => [i ? ", " : "", el("a", { href: "/ui/areas/" + encodeURIComponent(a) }, a)]).flat());
+    }
+    $("logout").addEventListener("click", async () => {
+      try {
+        await fetch("/auth/logout", { method: "POST", headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN) } });
+      } finally { toLogin(false); }
+    });
+    $("nav-catalog").addEventListener("click", async () => {
+      try {
+        const text = await api("/catalog", true);
+        const url = URL.createObjectURL(new Blob([text], { type: "application/yaml" }));
+        const link = el("a", { href: url, download: "catalog.yaml" });
+        document.body.append(link); link.click(); link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      } catch (error) { showMessage(problemText(error)); }
+    });
+    $("nav").hidden = false;
+  }
+
+  // ---- login ----------------------------------------------------------------------------------
+  function loginPage() {
+    const params = new URLSearchParams(location.search);
+    if (params.get("expired")) showMessage(S.session_ended);
+    const form = $("login");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = $("login-button");
+      button.disabled = true; button.textContent = S.login_wait;
+      try {
+        const response = await fetch("/auth/token", {
+          method: "POST",
+          headers: { "Accept-Language": LANG },
+          body: new URLSearchParams({ username: $("username").value, password: $("password").value }),
+        });
+        if (!response.ok) { showMessage(response.status === 401 ? S.login_failed : S.server_error); return; }
+        sessionStorage.setItem(TOKEN, (await response.json()).access_token);
+        const who = await api("/auth/me");
+        sessionStorage.setItem(ME, JSON.stringify(who));
+        let next = params.get("next") || "";
+        if (!/^\/ui\/[^/]/.test(next) || next.startsWith("/ui/login")) {
+          next = who.role === "leader" && who.areas.length === 1
+            ? "/ui/areas/" + encodeURIComponent(who.areas[0]) : "/ui/overview";
+        }
+        location.assign(next);
+      } catch (error) {
+        showMessage(S.server_error);
+      } finally { button.disabled = false; button.textContent = S.login_button; }
+    });
+  }
+
+  // ---- overview -------------------------------------------------------------------------------
+  async function overviewPage() {
+    const tree = $("tree");
+    const [provinces, areas] = await Promise.all([api("/provinces"), api("/areas")]);
+    const byCommune = new Map();
+    for (const area of areas) {
+      if (!byCommune.has(area.commune_id)) byCommune.set(area.commune_id, []);
+      byCommune.get(area.commune_id).push(area);
+    }
+    const rows = new Map(); // area id → {li, area, problem}
+    const blocks = [];
+    for (const province of provinces) {
+      const provinceCounts = el("span", { class: "counts" });
+      const section = el("section", { class: "province card", "data-province": province.id, "aria-labelledby": "p-" + province.id },
+        el("h2", { id: "p-" + province.id }, province.name, provinceCounts));
+      const communes = [];
+      for (const commune of province.communes) {
+        const list = el("ul", { class: "areas" });
+        const communeCounts = el("span", { class: "counts" });
+        const block = el("div", { class: "commune", "data-commune": commune.id }, el("h3", {}, commune.name, communeCounts), list);
+        const members = (byCommune.get(commune.id) || []).slice().sort((a, b) => a.name.localeCompare(b.name, "vi"));
+        for (const area of members) {
+          const status = el("span", { class: "counts" });
+          const li = el("li", { "data-area": area.id },
+            el("a", { href: "/ui/areas/" + encodeURIComponent(area.id) }, area.name), status);
+          rows.set(area.id, { li, status, area, problem: false, text: fold([area.name, area.id, commune.name, province.name].join(" ")) });
+          list.append(li);
+        }
+        if (members.length) { communes.push({ block, communeCounts, members }); section.append(block); }
+      }
+      if (communes.length) { blocks.push({ section, province, provinceCounts, communes }); tree.append(section); }
+    }
+    if (!rows.size) { $("empty").textContent = S.no_areas; $("empty").hidden = false; }
+
+    function applyFilter() {
+      const query = fold($("search").value);
+      const problemsOnly = $("filter").value === "problems";
+      let shown = 0;
+      for (const block of blocks) {
+        let inProvince = 0;
+        for (const commune of block.communes) {
+          let inCommune = 0;
+          for (const area of commune.members) {
+            const row = rows.get(area.id);
+            const visible = (!query || row.text.includes(query)) && (!problemsOnly || row.problem);
+            row.li.hidden = !visible;
+            inCommune += visible ? 1 : 0;
+          }
+          commune.block.hidden = inCommune === 0;
+          inProvince += inCommune;
+        }
+        block.section.hidden = inProvince === 0;
+        shown += inProvince;
+      }
+      if (rows.size) { $("empty").textContent = S.no_match; $("empty").hidden = shown > 0; }
+    }
+    $("search").addEventListener("input", applyFilter);
+    $("filter").addEventListener("change", applyFilter);
+
+    async function load() {
+      const statuses = await Promise.all(blocks.map((b) => api("/provinces/" + encodeURIComponent(b.province.id) + "/status")));
+      statuses.forEach((status, i) => {
+        const block = blocks[i];
+        block.provinceCounts.replaceChildren(...countChips(status.counts));
+        const perArea = new Map(status.areas.map((a) => [a.area_id, a]));
+        const silent = new Set(status.areas_silent);
+        let unreachableAll = 0;
+        for (const commune of block.communes) {
+          const sum = { up: 0, degraded: 0, down: 0, unknown: 0 };
+          let unreachable = 0;
+          for (const area of commune.members) {
+            const row = rows.get(area.id);
+            const rollup = perArea.get(area.id);
+            const isSilent = silent.has(area.id) || !rollup || (rollup.agents > 0 && rollup.agents_silent === rollup.agents);
+            if (isSilent) {
+              unreachable += 1;
+              row.status.replaceChildren(chip("unknown", S.unreachable));
+            } else {
+              for (const s of STATES) sum[s] += rollup.counts[s];
+              row.status.replaceChildren(...countChips(rollup.counts));
+            }
+            row.problem = isSilent || (rollup && (rollup.counts.down > 0 || rollup.counts.degraded > 0));
+          }
+          unreachableAll += unreachable;
+          commune.communeCounts.replaceChildren(...countChips(sum),
+            unreachable ? chip("unknown", unreachable + " " + S.areas_unreachable) : null);
+        }
+        if (unreachableAll) block.provinceCounts.append(chip("unknown", unreachableAll + " " + S.areas_unreachable));
+      });
+      applyFilter();
+      tree.setAttribute("aria-busy", "false");
+    }
+    await load();
+    updated();
+    every(load);
+  }
+
+  // ---- area -----------------------------------------------------------------------------------
+  function reasonText(device) {
+    if (device.state === "up" && !device.reason) return null;
+    const key = "reason_" + (device.reason || "");
+    if (device.reason && S[key]) return S[key];
+    return [device.reason, device.detail].filter(Boolean).join(": ") || null;
+  }
+  function metricsText(device) {
+    const m = device.metrics || {};
+    const parts = [];
+    const rtt = m.rtt_p95_ms ?? m.rtt_ms ?? m.rtt_avg_ms;
+    if (typeof rtt === "number") parts.push(S.latency + ": " + rtt.toFixed(rtt < 10 ? 1 : 0) + " ms");
+    const loss = m.loss_pct ?? m.loss_percent;
+    if (typeof loss === "number") parts.push(S.loss + ": " + loss.toFixed(0) + "%");
+    return parts.join(" · ");
+  }
+
+  async function areaPage() {
+    const areaId = body.dataset.area;
+    const base = "/areas/" + encodeURIComponent(areaId);
+    let detail;
+    try { detail = await api(base); }
+    catch (error) {
+      showMessage(problemText(error));
+      $("area-name").textContent = S.area_title;
+      for (const id of ["kinds", "updated"]) $(id).replaceChildren();
+      for (const node of document.querySelectorAll("main section, main > p.muted")) node.hidden = true;
+      return;
+    }
+    document.title = detail.name + " · " + S.app_name;
+    $("area-name").textContent = detail.name;
+    $("crumbs").replaceChildren(detail.province + " › " + detail.commune);
+    const catalog = new Map(detail.devices.map((d) => [d.id, d]));
+    const perDevice = new Map();
+
+    const sections = new Map();
+    for (const kind of KINDS) {
+      const counts = el("span", { class: "counts" });
+      const list = el("ul", { class: "devices" + (kind === "camera" ? " devices-cam" : "") });
+      const section = el("section", { class: "card" + (kind === "camera" ? " wide" : ""), "data-kind": kind, "aria-labelledby": "k-" + kind },
+        el("h2", { id: "k-" + kind }, S["kind_" + kind]), counts, list);
+      sections.set(kind, { section, counts, list });
+      $("kinds").append(section);
+    }
+
+    function renderStatus(status) {
+      $("area-counts").replaceChildren(...countChips(status.counts));
+      for (const [kind, part] of sections) {
+        const devices = status.devices.filter((d) => d.kind === kind);
+        const sum = { up: 0, degraded: 0, down: 0, unknown: 0 };
+        for (const d of devices) sum[d.state] += 1;
+        part.counts.replaceChildren(...(devices.length ? countChips(sum) : []));
+        part.list.replaceChildren(...(devices.length ? devices.map((d) => {
+          const info = catalog.get(d.device_id) || {};
+          const where = [info.location, info.road].filter(Boolean).join(", ");
+          const reason = reasonText(d);
+          const metrics = metricsText(d);
+          const figure = perDevice.get(d.device_id);
+          return el("li", { class: "device", "data-device": d.device_id },
+            el("div", { class: "head" },
+              el("span", { class: "name" }, d.name || info.name || d.device_id),
+              chip(d.state, S["state_" + d.state])),
+            where || info.main_road ? el("span", { class: "muted" }, [where, info.main_road ? S.main_road : ""].filter(Boolean).join(" · ")) : null,
+            reason ? el("span", { class: "reason" }, reason) : null,
+            metrics ? el("span", {}, metrics) : null,
+            el("span", { class: "muted" }, d.observed_at ? S.last_check + ": " + time(d.observed_at) + " (" + ago(d.observed_at) + ")" : S.never_checked),
+            figure ? el("span", { class: "muted" }, S.availability_title + ": " + percent(figure)) : null);
+        }) : [el("li", { class: "muted" }, S.none_of_kind)]));
+      }
+      $("agents").replaceChildren(...status.agents.map((a) => el("li", {},
+        el("strong", {}, a.agent_id), " — ",
+        a.presence === "offline" ? chip("down", S.agent_offline) : a.stale ? chip("unknown", S.agent_stale) : chip("up", S.agent_online),
+        " ", el("span", { class: "muted" }, S.last_check + ": " + time(a.last_report_at) + " (" + ago(a.last_report_at) + ")"))));
+    }
+
+    async function loadStatus() { renderStatus(await api(base + "/status")); }
+
+    async function loadAvailability() {
+      const to = new Date();
+      const from = new Date(to.getTime() - 30 * 86400 * 1000);
+      const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+      const data = await api(base + "/availability?" + query.toString());
+      for (const d of data.devices) perDevice.set(d.device_id, d.health.availability);
+      const h = data.area.health;
+      const figures = el("dl", { class: "figures" },
+        el("div", {}, el("dt", {}, S.availability), el("dd", {}, percent(h.availability))),
+        el("div", {}, el("dt", {}, S.coverage), el("dd", {}, percent(h.coverage))),
+        el("div", {}, el("dt", {}, S.outages), el("dd", {}, String(h.outages))));
+      const rows = Object.entries(data.kinds).map(([kind, agg]) => el("tr", {},
+        el("th", { scope: "row" }, S["kind_" + kind] || kind),
+        el("td", {}, percent(agg.health.availability)), el("td", {}, percent(agg.health.coverage))));
+      const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, ""), el("th", { scope: "col" }, S.availability), el("th", { scope: "col" }, S.coverage))), el("tbody", {}, rows));
+      $("availability").replaceChildren(figures, chart(data.area.series), table);
+    }
+
+    function chart(series) {
+      const NS = "http://www.w3.org/2000/svg";
+      const svg = document.createElementNS(NS, "svg");
+      const n = Math.max(series.length, 1);
+      svg.setAttribute("viewBox", "0 0 " + n * 10 + " 100");
+      svg.setAttribute("preserveAspectRatio", "none");
+      svg.setAttribute("class", "chart");
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", S.daily_chart);
+      series.forEach((bucket, i) => {
+        const a = bucket.figures.availability;
+        const rect = document.createElementNS(NS, "rect");
+        const height = a === null ? 8 : Math.max(4, a);
+        rect.setAttribute("x", String(i * 10 + 1));
+        rect.setAttribute("width", "8");
+        rect.setAttribute("y", String(100 - height));
+        rect.setAttribute("height", String(height));
+        rect.setAttribute("class", a === null ? "bar-none" : a >= 99 ? "bar-ok" : "bar-bad");
+        const title = document.createElementNS(NS, "title");
+        title.textContent = new Date(bucket.start).toLocaleDateString(LOCALE, { timeZone: TZ }) + ": " + percent(a);
+        rect.append(title);
+        svg.append(rect);
+      });
+      return el("figure", { class: "chart-wrap" }, el("figcaption", { class: "muted" }, S.daily_chart), svg);
+    }
+
+    try { await loadAvailability(); }
+    catch (error) { $("availability").replaceChildren(el("p", { class: "muted" }, S.server_error)); }
+    await loadStatus();
+    updated();
+    every(loadStatus);
+    setInterval(() => loadAvailability().catch(() => null), 5 * 60 * 1000);
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+  const page = body.dataset.page;
+  if (page === "login") { loginPage(); return; }
+  if (!sessionStorage.getItem(TOKEN)) { toLogin(false); return; }
+  setupNav();
+  const run = page === "overview" ? overviewPage : areaPage;
+  run().catch((error) => {
+    if (!(error instanceof ApiError && error.status === 401)) showMessage(problemText(error));
+  });
+})();

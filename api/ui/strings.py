@@ -1,0 +1,152 @@
+"""Every word the dashboard shows, Vietnamese first, English second: one catalogue, one place.
+
+Templates read ``s.<key>``; the script reads the same catalogue, embedded in each page as JSON.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en")
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # (Vietnamese, English)
+    "app_name": ("Giám sát khu dân cư thông minh", "Smart residential area monitoring"),
+    "skip": ("Bỏ qua đến nội dung", "Skip to content"),
+    "other_language": ("English", "Tiếng Việt"),
+    "other_language_label": ("Xem bằng tiếng Anh", "Xem bằng tiếng Việt (Vietnamese)"),
+    "nav": ("Điều hướng chính", "Main navigation"),
+    "nav_overview": ("Tổng quan", "Overview"),
+    "nav_my_areas": ("Khu của tôi", "My areas"),
+    "nav_catalog": ("Tải danh mục (YAML)", "Download catalog (YAML)"),
+    "nav_api": ("Tài liệu API", "API documentation"),
+    "logout": ("Đăng xuất", "Log out"),
+    "signed_in_as": ("Đang đăng nhập:", "Signed in as:"),
+    "role_admin": ("quản trị", "administrator"),
+    "role_auditor": ("kiểm định viên", "auditor"),
+    "role_technician": ("kỹ thuật viên", "technician"),
+    "role_leader": ("trưởng khu", "area leader"),
+    # login
+    "login_title": ("Đăng nhập", "Log in"),
+    "username": ("Tên đăng nhập", "User name"),
+    "password": ("Mật khẩu", "Password"),
+    "login_button": ("Đăng nhập", "Log in"),
+    "login_wait": ("Đang đăng nhập…", "Logging in…"),
+    "login_failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
+    "session_ended": (
+        "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
+        "Your session has ended. Please log in again.",
+    ),
+    "needs_script": (
+        "Trang này cần bật JavaScript trong trình duyệt.",
+        "This page needs JavaScript enabled in the browser.",
+    ),
+    # overview
+    "overview_title": ("Tổng quan các khu dân cư", "Overview of residential areas"),
+    "search_label": (
+        "Tìm theo tên (có hoặc không dấu)",
+        "Search by name (with or without accents)",
+    ),
+    "search_placeholder": ("ví dụ: son vi", "e.g. son vi"),
+    "filter_label": ("Chỉ hiện", "Show only"),
+    "filter_all": ("Tất cả các khu", "All areas"),
+    "filter_problems": ("Khu có thiết bị hỏng hoặc mất liên lạc", "Areas with faults or silent"),
+    "no_match": ("Không có khu nào khớp.", "No area matches."),
+    "no_areas": ("Bạn chưa được giao khu dân cư nào.", "No residential area is assigned to you."),
+    "areas_unreachable": ("khu mất liên lạc", "areas unreachable"),
+    "unreachable": ("Mất liên lạc với máy trạm", "The area's agent is silent"),
+    "areas_count": ("khu", "areas"),
+    "loading": ("Đang tải…", "Loading…"),
+    "updated_at": ("Cập nhật lúc", "Updated at"),
+    "refresh_failed": (
+        "Không cập nhật được, sẽ thử lại.",
+        "Could not update; will try again.",
+    ),
+    # states, in plain words
+    "state_up": ("Hoạt động tốt", "Working"),
+    "state_degraded": ("Chập chờn", "Degraded"),
+    "state_down": ("Hỏng", "Not working"),
+    "state_unknown": ("Không rõ", "Unknown"),
+    "count_up": ("tốt", "working"),
+    "count_degraded": ("chập chờn", "degraded"),
+    "count_down": ("hỏng", "not working"),
+    "count_unknown": ("không rõ", "unknown"),
+    # area page
+    "area_title": ("Khu dân cư", "Residential area"),
+    "not_found": (
+        "Không tìm thấy khu dân cư này trong phạm vi của bạn.",
+        "No such residential area within your scope.",
+    ),
+    "forbidden": ("Vai trò của bạn không được xem mục này.", "Your role may not see this."),
+    "server_error": (
+        "Máy chủ tạm thời không trả lời. Sẽ thử lại.",
+        "The server is not answering for now. Will try again.",
+    ),
+    "kind_camera": ("Camera", "Cameras"),
+    "kind_uplink": ("Đường truyền cáp quang", "Fibre uplink"),
+    "kind_wifi": ("Wi-Fi nhà văn hoá", "Cultural-house Wi-Fi"),
+    "kind_speaker": ("Loa truyền thanh", "Loudspeakers"),
+    "kind_pc": ("Máy tính nhà văn hoá", "Cultural-house PC"),
+    "none_of_kind": ("Không có thiết bị loại này.", "No device of this kind."),
+    "last_check": ("Kiểm tra lần cuối", "Last checked"),
+    "never_checked": ("Chưa từng được kiểm tra", "Never checked"),
+    "seconds_ago": ("{n} giây trước", "{n} s ago"),
+    "minutes_ago": ("{n} phút trước", "{n} min ago"),
+    "hours_ago": ("{n} giờ trước", "{n} h ago"),
+    "days_ago": ("{n} ngày trước", "{n} days ago"),
+    "main_road": ("Đường chính", "Main road"),
+    "latency": ("Độ trễ", "Latency"),
+    "loss": ("Mất gói", "Packet loss"),
+    "agents": ("Máy trạm giám sát", "Monitoring agents"),
+    "agent_online": ("đang kết nối", "connected"),
+    "agent_offline": ("mất kết nối", "disconnected"),
+    "agent_stale": ("lâu không gửi báo cáo", "no recent report"),
+    "availability_title": ("30 ngày qua", "Last 30 days"),
+    "availability": ("Độ sẵn sàng", "Availability"),
+    "coverage": ("Độ phủ giám sát", "Monitoring coverage"),
+    "outages": ("Số lần hỏng", "Outages"),
+    "no_data": ("chưa có số liệu", "no data yet"),
+    "daily_chart": ("Độ sẵn sàng theo ngày", "Availability per day"),
+    "incidents_missing": (
+        "Danh sách sự cố sẽ có khi hệ thống cảnh báo hoạt động.",
+        "Open incidents will appear here once alerting is in place.",
+    ),
+    # reasons, in plain words (codes from the probes)
+    "reason_refused": ("Thiết bị từ chối kết nối (mất điện hoặc mất mạng?)", "Connection refused"),
+    "reason_timeout": ("Thiết bị không trả lời", "No answer (timeout)"),
+    "reason_http_401": ("Sai mật khẩu camera", "Camera password refused"),
+    "reason_black": ("Hình ảnh đen", "Picture is black"),
+    "reason_frozen": ("Hình ảnh bị đứng", "Picture is frozen"),
+    "reason_blurred": ("Hình ảnh bị mờ", "Picture is blurred"),
+    "reason_covered": ("Ống kính bị che", "Lens is covered"),
+    "reason_moved": ("Camera bị xoay lệch hướng", "Camera has moved"),
+    "reason_dark": ("Trời tối hoặc thiếu sáng", "Low light or night"),
+    "reason_loss": ("Mất gói tin", "Packet loss"),
+    "reason_latency": ("Độ trễ cao", "High latency"),
+    "reason_partial": ("Một phần đích không trả lời", "Some targets do not answer"),
+    "reason_lan_fault": ("Lỗi mạng nội bộ (máy tính, cáp, bộ định tuyến)", "LAN fault"),
+    "reason_uplink_fault": ("Đứt cáp quang hoặc lỗi thiết bị đầu cuối", "Fibre line fault"),
+    "reason_upstream_fault": ("Nhà mạng không ra được Internet", "Provider has no internet"),
+    "reason_stale": ("Không có báo cáo gần đây", "No recent report"),
+}
+
+STRINGS: dict[str, dict[str, str]] = {
+    code: {key: pair[i] for key, pair in CATALOGUE.items()} for i, code in enumerate(LANGUAGES)
+}
+
+
+def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The ``lang`` query parameter, then the ``lang`` cookie, then the browser; Vietnamese else."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("vi"):
+            return "vi"
+        if tag.startswith("en"):
+            return "en"
+    return "vi"
+
+
+def script_strings(language: str) -> dict[str, str]:
+    """What the script needs: the whole catalogue in one language (a few kilobytes)."""
+    return STRINGS[language]
