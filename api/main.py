@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from api.catalog.db import Catalog, migrate
 from api.routes import areas, audit, auth, availability, catalog, health, maintenance, rollups
 from api.settings import ApiSettings
+from api.ui import routes as ui
 from tsdb.influxql import InfluxQL
 
 ROUTERS = tuple(
-    m.router for m in (health, auth, catalog, areas, availability, rollups, maintenance, audit)
+    m.router for m in (health, auth, catalog, areas, availability, rollups, maintenance, audit, ui)
 )
 
 
