@@ -21,6 +21,7 @@ from tsdb.lineprotocol import (
     UnwritableValue,
     field_value,
     line,
+    tag_text,
     tags_text,
     timestamp_ns,
 )
@@ -46,10 +47,11 @@ def _device_line(measurement: str, tags: str, result: DeviceResult, when: int) -
     contract's patterns guarantee that field keys (fixed names, metric names ``[a-z0-9_]``), the
     reason code and the measurement need no escaping."""
     status, code = _STATUS[result.status]
+    duration = repr(result.duration_ms)  # finite, as the contract requires
     fields = {
         "status": status,
         "status_code": code,
-        "duration_ms": field_value(result.duration_ms, "duration_ms"),
+        "duration_ms": duration[:-2] if duration.endswith(".0") else duration,
     }
     if result.reason is not None:
         fields["reason"] = f'"{result.reason}"'
@@ -73,7 +75,7 @@ def report_lines(
     common = tags_text({"agent": report.agent_id, "area": report.area_id})
     lines = [
         _device_line(
-            _KIND[result.kind], common + tags_text({"device": result.device_id}), result, when
+            _KIND[result.kind], common + tag_text("device", result.device_id), result, when
         )
         for result in report.results
     ]

@@ -102,6 +102,11 @@ def timestamp_ns(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
 
 
+def tag_text(key: str, value: str) -> str:
+    """One escaped ``,key=value`` (cached: tag values repeat)."""
+    return _tag(key, value)
+
+
 def tags_text(tags: Mapping[str, str]) -> str:
     """The escaped ``,key=value`` part of a series key, tags sorted by key as ``Point`` does."""
     return "".join([_tag(key, tags[key]) for key in sorted(tags)])
