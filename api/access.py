@@ -44,6 +44,7 @@ class Action(StrEnum):
     ISSUE_REPORT = "issue_report"  # issue a certification report
     READ_AUDIT = "read_audit"
     ADMINISTER = "administer"  # catalog import, users, tokens, renames
+    HANDLE_INCIDENTS = "handle_incidents"  # acknowledge, annotate, resolve incidents in scope
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -53,6 +54,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ISSUE_REPORT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.READ_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.ADMINISTER: frozenset({Role.ADMIN}),
+    Action.HANDLE_INCIDENTS: frozenset({Role.ADMIN, Role.TECHNICIAN}),
 }
 SEES_EVERYTHING = frozenset({Role.ADMIN, Role.AUDITOR})
 
