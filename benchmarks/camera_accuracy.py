@@ -71,19 +71,35 @@ def _sign(rng: np.random.Generator) -> int:
     return 1 if rng.random() < 0.5 else -1
 
 
-def fault_params(fault: ImageFault, rng: np.random.Generator) -> tuple[FaultParams, str]:
+@dataclass(frozen=True)
+class Strength:
+    """Parameter ranges of the faults: clear cases by default, borderline ones with --hard."""
+
+    blur_sigma: tuple[float, float] = (2.0, 8.0)
+    defocus_radius: tuple[int, int] = (3, 9)
+    cover: tuple[float, float] = (0.4, 1.0)
+    pan_px: tuple[int, int] = (45, 65)  # of a 640 px wide view
+    tilt_px: tuple[int, int] = (34, 49)  # of a 480 px high view
+
+
+CLEAR = Strength()
+HARD = Strength((1.2, 2.0), (2, 3), (0.25, 0.4), (22, 45), (18, 34))
+
+
+def fault_params(
+    fault: ImageFault, rng: np.random.Generator, strength: Strength = CLEAR
+) -> tuple[FaultParams, str]:
     """Random but realistic parameters for one clip of ``fault``."""
     gain, noise = float(rng.uniform(0.8, 1.2)), float(rng.uniform(0.8, 2.5))
     if fault is ImageFault.BLURRED:
         if rng.random() < 0.5:
-            sigma = float(rng.uniform(2.0, 8.0))
-            return FaultParams(
-                blur_sigma=sigma, gain=gain, noise=noise
-            ), f"gaussian sigma={sigma:.1f}"
-        radius = int(rng.integers(3, 9))
+            sigma = float(rng.uniform(*strength.blur_sigma))
+            note = f"gaussian sigma={sigma:.1f}"
+            return FaultParams(blur_sigma=sigma, gain=gain, noise=noise), note
+        radius = int(rng.integers(*strength.defocus_radius))
         return FaultParams(defocus_radius=radius, gain=gain, noise=noise), f"defocus r={radius}"
     if fault is ImageFault.COVERED:
-        fraction = float(rng.uniform(0.4, 1.0))
+        fraction = float(rng.uniform(*strength.cover))
         side = str(rng.choice(["left", "right", "top", "bottom", "full"]))
         level = int(rng.integers(40, 231))
         note = f"{side} {fraction:.2f} level={level}"
@@ -92,9 +108,10 @@ def fault_params(fault: ImageFault, rng: np.random.Generator) -> tuple[FaultPara
         ), note
     if fault is ImageFault.MOVED:
         if rng.random() < 0.7:  # a pan, maybe with some tilt
-            shift = (_sign(rng) * int(rng.integers(45, 65)), int(rng.integers(-40, 41)))
+            pan = _sign(rng) * int(rng.integers(*strength.pan_px))
+            shift = (pan, int(rng.integers(-strength.tilt_px[0], strength.tilt_px[0] + 1)))
         else:  # a tilt
-            shift = (int(rng.integers(-8, 9)), _sign(rng) * int(rng.integers(34, 49)))
+            shift = (int(rng.integers(-8, 9)), _sign(rng) * int(rng.integers(*strength.tilt_px)))
         return FaultParams(shift=shift, gain=gain, noise=noise), f"shift={shift}"
     if fault is ImageFault.DARK:
         dark, grain = float(rng.uniform(0.1, 0.4)), float(rng.uniform(2.0, 8.0))
@@ -103,7 +120,11 @@ def fault_params(fault: ImageFault, rng: np.random.Generator) -> tuple[FaultPara
 
 
 def build_clips(
-    frames: list[Image], clips_per_class: int, probes: int, rng: np.random.Generator
+    frames: list[Image],
+    clips_per_class: int,
+    probes: int,
+    rng: np.random.Generator,
+    strength: Strength = CLEAR,
 ) -> list[Clip]:
     clips: list[Clip] = []
     for fault in ImageFault:
@@ -114,7 +135,7 @@ def build_clips(
                 apply(frames[ref_index], ImageFault.NONE, FaultParams(), rng), quality
             )
             indices = rng.choice(len(frames), size=probes, replace=False)
-            params, note = fault_params(fault, rng)
+            params, note = fault_params(fault, rng, strength)
             jpegs: list[bytes] = []
             truth: list[Health] = []
             transient = fault is ImageFault.NONE and rng.random() < 0.25
@@ -177,12 +198,17 @@ def main() -> int:
     parser.add_argument("--probes", type=int, default=4, help="frames per clip")
     parser.add_argument("--confirm", type=int, default=3, help="consecutive faulty probes")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--hard",
+        action="store_true",
+        help="borderline faults (blur sigma 1.2-2, covers 25-40%%, pans 3.5-7%%) to find the edge",
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     frames = load_footage()
-    clips = build_clips(frames, args.clips, args.probes, rng)
+    clips = build_clips(frames, args.clips, args.probes, rng, HARD if args.hard else CLEAR)
     built = time.perf_counter() - started
     frame_pairs: list[tuple[Health, Health]] = []
     clip_pairs: list[tuple[Health, Health]] = []
@@ -207,7 +233,8 @@ def main() -> int:
 
     print(
         f"footage: {find_footage().name}, {len(frames)} frames; {len(clips)} clips of "
-        f"{args.probes} probes ({args.clips} per class), confirmation after {args.confirm}; "
+        f"{args.probes} probes ({args.clips} per class, {'borderline' if args.hard else 'clear'} "
+        f"faults), confirmation after {args.confirm}; "
         f"set built in {built:.1f} s"
     )
     print(f"analysis: {analysis_s / analysed * 1000:.2f} ms per frame (decode excluded)")
