@@ -6,6 +6,7 @@
     python -m api create-token NAME [--days N] [--label TEXT]
     python -m api import-catalog FILE
     python -m api export-catalog
+    python -m api load-criteria [FILE ...]   (no file: the built-in sets)
 
 Settings come from SMARTAREA_* variables; a wrong one stops the command and names the variable.
 Passwords are read from standard input (one line) or generated and printed once.
@@ -27,8 +28,12 @@ from api.access import Role
 from api.accounts import AccountError, create_user, issue_token
 from api.catalog.db import Catalog, migrate
 from api.catalog.io import CatalogFileError, export_catalog, import_catalog
+from api.criteria.service import SetConflict, store_set
+from api.criteria.sets import CriteriaSetError
 from api.main import create_app
 from api.settings import ApiSettings
+
+BUILTIN_SETS = Path(__file__).parent / "criteria" / "builtin"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     load = sub.add_parser("import-catalog", help="load provinces, communes, areas and devices")
     load.add_argument("file", type=Path)
     sub.add_parser("export-catalog", help="print the catalog as YAML")
+    sets = sub.add_parser(
+        "load-criteria", help="load criteria sets (YAML); no file: the built-in ones"
+    )
+    sets.add_argument("files", type=Path, nargs="*")
     return parser
 
 
@@ -95,9 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "import-catalog":
                 counts = import_catalog(session, args.file.read_bytes(), actor)
                 print(" ".join(f"{k}={v}" for k, v in counts.items()))
+            elif args.command == "load-criteria":
+                for path in args.files or sorted(BUILTIN_SETS.glob("*.yaml")):
+                    row = store_set(session, path.read_bytes(), actor)
+                    print(f"{row.set_id} v{row.version} sha256={row.sha256}")
             elif args.command == "export-catalog":
                 sys.stdout.write(export_catalog(session).decode("utf-8"))
-    except (AccountError, CatalogFileError, OSError) as exc:
+    except (AccountError, CatalogFileError, CriteriaSetError, SetConflict, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -8,13 +8,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.catalog.db import Catalog, migrate
-from api.routes import areas, audit, auth, availability, catalog, health, maintenance, rollups
+from api.routes import (
+    areas,
+    audit,
+    auth,
+    availability,
+    catalog,
+    criteria,
+    health,
+    maintenance,
+    rollups,
+)
 from api.settings import ApiSettings
 from api.ui import routes as ui
 from tsdb.influxql import InfluxQL
 
 ROUTERS = tuple(
-    m.router for m in (health, auth, catalog, areas, availability, rollups, maintenance, audit, ui)
+    m.router
+    for m in (health, auth, catalog, areas, availability, rollups, maintenance, criteria, audit, ui)
 )
 
 

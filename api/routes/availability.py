@@ -12,16 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
 from pydantic import Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import evidence
 from api.access import Action, Caller, authorize, db_session
 from api.availability.model import AreaAvailability
-from api.availability.service import device_availability
-from api.catalog.models import Area, MaintenanceWindow
+from api.catalog.models import Area
 from api.deps import influx, settings
 from api.i18n import text
-from api.maintenance import intervals
 from api.settings import ApiSettings
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
@@ -65,24 +63,16 @@ def get_availability(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "from must precede to, by at most 3 years"
         )
     start, end = window_from.astimezone(UTC), window_to.astimezone(UTC)
-    windows = (
-        session.execute(select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id))
-        .scalars()
-        .all()
-    )
-    found = intervals(windows, start, end)
-    area_wide = [(iv.start, iv.end) for iv in found if iv.device_id is None]
-    per_device = sorted({iv.window_id for iv in found if iv.device_id is not None})
     try:
-        result = device_availability(
+        result, per_device = evidence.availability(
+            session,
             db,
             area_id,
             start,
             end,
-            area_wide,
+            config.stale_after_intervals,
             resolution=timedelta(seconds=resolution_s) if resolution_s else None,
-            stale_after_intervals=config.stale_after_intervals,
-            use_rollup=not raw,
+            raw=raw,
         )
     except QueryError:
         raise HTTPException(
