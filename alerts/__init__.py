@@ -1,0 +1,1 @@
+"""Alerts: one page per real outage, none for a blip (detection, suppression, notifications)."""

@@ -1,0 +1,54 @@
+"""``python -m alerts``: settings from SMARTAREA_* variables, run until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from pydantic import ValidationError
+
+from alerts.routing import Routing, RoutingError, load
+from alerts.service import AlertService
+from alerts.settings import AlertsSettings
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = AlertsSettings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            if err["loc"]:
+                field = "_".join(str(p) for p in err["loc"]).upper()
+                print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
+            else:  # a rule across fields: its message names them
+                print(f"error: {err['msg']}", file=sys.stderr)
+        return 2
+    routing = Routing()
+    if settings.alerts_routing_file is not None:
+        try:
+            routing = load(settings.alerts_routing_file)
+        except RoutingError as exc:
+            print(f"error: SMARTAREA_ALERTS_ROUTING_FILE: {exc}", file=sys.stderr)
+            return 2
+    else:
+        logging.getLogger("alerts").warning(
+            "no SMARTAREA_ALERTS_ROUTING_FILE: incidents are recorded, nobody is notified"
+        )
+    service = AlertService(settings, routing)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    while not stop.wait(0.2):
+        pass
+    service.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,439 @@
+"""The alerts service: its own persistent MQTT v5 session, the engine, the catalog, the senders.
+
+Threads: paho's network thread decodes each message, runs the engine and records the effects in
+the catalog, then acknowledges it (QoS 1, manual ack: a message whose incident could not be
+written is redelivered with the next session); a ticker finds silent agents, sends grouped
+messages when their window closes and escalates unacknowledged incidents; the dispatcher sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy import select
+
+from alerts.delivery import Attempt, Dispatcher, Grouper
+from alerts.engine import DEFAULT_THRESHOLDS, Closed, Effect, Engine, Key, Opened, Rules, Thresholds
+from alerts.messages import Item, Message, Purpose
+from alerts.routing import Routing
+from alerts.senders import Senders
+from alerts.settings import AlertsSettings
+from api.catalog.db import Catalog, migrate
+from api.catalog.incidents import Delivery, Incident, IncidentDevice, IncidentEvent
+from api.catalog.models import Area, MaintenanceWindow
+from api.maintenance import occurrences
+from contract import topics
+from contract.models import Presence, Report
+from ingest.decode import Limits, Rejection, decode
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "alerts"
+AREA_CACHE_S = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def rules_from(settings: AlertsSettings) -> Rules:
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    thresholds.update({k: Thresholds(f, o) for k, (f, o) in settings.alerts_thresholds.items()})
+    return Rules(
+        thresholds=thresholds,
+        silence_intervals=settings.alerts_silence_intervals,
+        late_intervals=settings.alerts_late_intervals,
+        late_after_s=settings.alerts_late_after_s,
+        flap_high=settings.alerts_flap_high,
+        flap_low=settings.alerts_flap_low,
+    )
+
+
+class AlertService:
+    def __init__(self, settings: AlertsSettings, routing: Routing | None = None) -> None:
+        self.settings = settings
+        self.routing = routing or Routing()
+        self.counters: Counter[str] = Counter()
+        self.catalog = Catalog(settings.database_url)
+        migrate(self.catalog.engine)
+        self.engine = Engine(rules_from(settings), muted=self._muted)
+        self.grouper = Grouper(settings.alerts_group_window_s)
+        self.dispatcher = Dispatcher(
+            self.routing,
+            Senders(self.routing.channels).send,
+            self._log_attempt,
+            attempts=settings.alerts_retry_attempts,
+            base_s=settings.alerts_retry_base_s,
+            max_s=settings.alerts_retry_max_s,
+        )
+        self._lock = threading.Lock()  # the engine and the incident keys
+        self._open: dict[Key, int] = {}  # live incidents the engine holds open -> incident id
+        self._late: dict[Key, int] = {}  # the latest late incident per key
+        self._areas: dict[str, tuple[float, str | None, str | None]] = {}
+        self._windows: dict[str, tuple[float, list[MaintenanceWindow]]] = {}
+        self._limits = Limits()
+        self.subscribed = threading.Event()
+        self._stopping = threading.Event()
+        self._ticker = threading.Thread(target=self._tick_loop, name="alerts-ticker", daemon=True)
+        self._restore()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.alerts_client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        self.client.enable_logger(logging.getLogger("alerts.paho"))
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        if settings.mqtt_username is not None:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            self.client.username_pw_set(settings.mqtt_username, password)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+
+    # --- catalog look-ups ----------------------------------------------------------------------
+
+    def _area(self, area_id: str) -> tuple[str | None, str | None]:
+        cached = self._areas.get(area_id)
+        if cached is not None and time.monotonic() - cached[0] < AREA_CACHE_S:
+            return cached[1], cached[2]
+        with self.catalog.sessions() as session:
+            area = session.get(Area, area_id)
+            name, commune = (area.name, area.commune_id) if area else (None, None)
+        self._areas[area_id] = (time.monotonic(), name, commune)
+        return name, commune
+
+    def _muted(self, area_id: str, device_id: str | None, at: datetime) -> bool:
+        cached = self._windows.get(area_id)
+        if (
+            cached is None
+            or time.monotonic() - cached[0] >= self.settings.alerts_maintenance_refresh_s
+        ):
+            with self.catalog.sessions() as session:
+                rows = list(
+                    session.execute(
+                        select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id)
+                    ).scalars()
+                )
+            cached = self._windows[area_id] = (time.monotonic(), rows)
+        for window in cached[1]:
+            if window.device_id is not None and window.device_id != device_id:
+                continue
+            if occurrences(window, at, at + timedelta(seconds=1)):
+                return True
+        return False
+
+    def _restore(self) -> None:
+        """Incidents left open by a previous run stay open, and close when the data says so."""
+        with self.catalog.sessions() as session:
+            rows = session.execute(
+                select(Incident).where(Incident.state != "resolved", Incident.late.is_(False))
+            ).scalars()
+            for row in rows:
+                key = self.engine.restore(row.area_id, row.agent_id, row.kind, row.device_id)
+                if key is not None:
+                    self._open[key] = row.id
+
+    # --- MQTT ----------------------------------------------------------------------------------
+
+    def _filters(self) -> list[str]:
+        filters = [
+            topics.subscription(topics.Channel.REPORT),
+            topics.subscription(topics.Channel.STATUS),
+        ]
+        group = self.settings.alerts_share_group
+        return [topics.shared(f, group) for f in filters] if group else filters
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            logger.error("broker refused alerts: %s", reason)
+            return
+        client.subscribe([(f, 1) for f in self._filters()])
+        logger.info("connected (session present: %s); subscribing", flags.session_present)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.subscribed.clear()
+        if not self._stopping.is_set():
+            logger.warning("lost the broker (%s); reconnecting", reason)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            logger.error("broker refused the alerts' subscriptions: %s", ", ".join(refused))
+            return
+        self.subscribed.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        now = utcnow()
+        decoded = decode(message.topic, bytes(message.payload), now, self._limits)
+        if isinstance(decoded, Rejection):
+            self.counters[f"rejected_{decoded.reason.value}"] += 1
+        else:
+            try:
+                self.handle(decoded, now)
+            except Exception:
+                # Not acknowledged: the broker redelivers it with the next session.
+                logger.exception("could not record the effects of a message; it will come again")
+                self.counters["record_errors"] += 1
+                return
+        if message.qos:
+            client.ack(message.mid, message.qos)
+
+    def handle(self, message: Report | Presence, now: datetime) -> None:
+        """Run one decoded message through the engine and record what it found."""
+        with self._lock:
+            if isinstance(message, Report):
+                self.counters["reports"] += 1
+                effects = self.engine.report(message, now)
+            else:
+                self.counters["presence"] += 1
+                effects = self.engine.presence(message, now)
+            self._record(effects)
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def _record(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Opened):
+                self._opened(effect)
+            else:
+                self._closed(effect)
+
+    def _opened(self, effect: Opened) -> None:
+        with self.catalog.transaction() as session:
+            row = Incident(
+                area_id=effect.area_id,
+                agent_id=effect.agent_id,
+                kind=effect.kind,
+                device_id=effect.device_id,
+                device_kind=effect.device_kind,
+                severity=effect.severity,
+                reason=effect.reason,
+                detail=effect.detail,
+                state="open",
+                opened_at=effect.at,
+                suppressed=effect.suppressed_by is not None,
+                suppressed_by=effect.suppressed_by,
+                late=effect.late,
+                devices=[IncidentDevice(device_id=d) for d in effect.devices],
+            )
+            session.add(row)
+            session.flush()
+            row.events.append(
+                IncidentEvent(
+                    at=effect.at,
+                    kind="opened",
+                    actor=ACTOR,
+                    detail={"late": effect.late, "suppressed_by": effect.suppressed_by},
+                )
+            )
+            incident_id = row.id
+        (self._late if effect.late else self._open)[effect.key] = incident_id
+        self.counters[f"opened_{effect.kind}"] += 1
+        if effect.pages:
+            purpose: Purpose = "flapping" if effect.kind == "flapping" else "problem"
+            self._queue(effect.area_id, self._item(purpose, incident_id, effect))
+        else:
+            self.counters[f"suppressed_{effect.suppressed_by}"] += 1
+
+    def _closed(self, effect: Closed) -> None:
+        incident_id = (self._late if effect.late else self._open).get(effect.key)
+        if incident_id is None:
+            return
+        if not effect.late:
+            del self._open[effect.key]
+        with self.catalog.transaction() as session:
+            row = session.get(Incident, incident_id)
+            if row is None:
+                return
+            if row.state != "resolved":
+                row.state = "resolved"
+                row.resolved_at = effect.at
+                row.events.append(
+                    IncidentEvent(at=effect.at, kind="resolved", actor=ACTOR, detail={"by": "data"})
+                )
+            elif effect.late and row.resolved_by is None:
+                row.resolved_at = effect.at  # later late failures moved the end
+            else:
+                row.events.append(IncidentEvent(at=effect.at, kind="recovered", actor=ACTOR))
+            pages = not row.suppressed and not row.late
+            item = Item(
+                "flapping_end" if row.kind == "flapping" else "recovery",
+                row.id,
+                row.kind,
+                effect.at,
+                row.device_id,
+                row.device_kind,
+                row.severity,
+                row.reason,
+                effect.final_status,
+            )
+        self.counters[f"closed_{effect.key[1]}"] += 1
+        if pages:  # a recovery is never suppressed when its problem was paged
+            self._queue(effect.area_id, item)
+
+    def _item(self, purpose: Purpose, incident_id: int, effect: Opened) -> Item:
+        return Item(
+            purpose,
+            incident_id,
+            effect.kind,
+            effect.at,
+            effect.device_id,
+            effect.device_kind,
+            effect.severity,
+            effect.reason,
+        )
+
+    def _queue(self, area_id: str, item: Item) -> None:
+        name, commune = self._area(area_id)
+        self.grouper.add(area_id, name, commune, item)
+
+    def _log_attempt(self, attempt: Attempt) -> None:
+        message = attempt.message
+        with self.catalog.transaction() as session:
+            session.add(
+                Delivery(
+                    message_id=message.id,
+                    area_id=message.area_id,
+                    incident_ids=list(message.incident_ids),
+                    purpose=message.purpose,
+                    channel=attempt.contact.channel,
+                    recipient=attempt.contact.to,
+                    attempt=attempt.attempt,
+                    outcome=attempt.outcome,
+                    error=attempt.error,
+                )
+            )
+            if attempt.outcome != "failed":
+                for incident_id in message.incident_ids:
+                    session.add(
+                        IncidentEvent(
+                            incident_id=incident_id,
+                            kind="notified" if attempt.outcome == "sent" else "not_delivered",
+                            actor=ACTOR,
+                            detail={
+                                "message_id": message.id,
+                                "purpose": message.purpose,
+                                "channel": attempt.contact.channel,
+                                "to": attempt.contact.to,
+                                "attempts": attempt.attempt,
+                            },
+                        )
+                    )
+        self.counters[f"delivery_{attempt.outcome}"] += 1
+
+    # --- ticker --------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = utcnow()
+        with self._lock:
+            self._record(self.engine.tick(now))
+        for message in self.grouper.due():
+            self.dispatcher.submit(message)
+        self._escalate(now)
+
+    def _escalate(self, now: datetime) -> None:
+        due = now - timedelta(seconds=self.settings.alerts_escalate_after_s)
+        by_area: dict[str, list[Item]] = {}
+        with self.catalog.transaction() as session:
+            rows = session.execute(
+                select(Incident).where(
+                    Incident.state == "open",
+                    Incident.suppressed.is_(False),
+                    Incident.escalated_at.is_(None),
+                    Incident.created_at <= due,
+                )
+            ).scalars()
+            for row in rows:
+                row.escalated_at = now
+                row.events.append(IncidentEvent(at=now, kind="escalated", actor=ACTOR))
+                by_area.setdefault(row.area_id, []).append(
+                    Item(
+                        "escalation",
+                        row.id,
+                        row.kind,
+                        row.opened_at,
+                        row.device_id,
+                        row.device_kind,
+                        row.severity,
+                        row.reason,
+                    )
+                )
+        for area_id, items in by_area.items():
+            name, commune = self._area(area_id)
+            ids = tuple(sorted(i.incident_id for i in items))
+            message = Message(
+                f"esc-{area_id}-{ids[0]}"[:40], area_id, name, commune, tuple(items), True, ids
+            )
+            self.counters["escalations"] += len(items)
+            self.dispatcher.submit(message)
+
+    def _tick_loop(self) -> None:
+        while not self._stopping.wait(self.settings.alerts_tick_s):
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("alerts tick failed; trying again next tick")
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.dispatcher.start()
+        self._ticker.start()
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.alerts_session_expiry_s
+        self.client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=30,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Leave the broker, send what is grouped, give deliveries ``grace_s`` to finish."""
+        self._stopping.set()
+        self.client.disable_logger()
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self._ticker.ident is not None:
+            self._ticker.join()
+        for message in self.grouper.due(force=True):
+            self.dispatcher.submit(message)
+        deadline = time.monotonic() + grace_s
+        while not self.dispatcher.idle() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.dispatcher.stop()
+        self.catalog.close()
