@@ -1,0 +1,271 @@
+"""Incidents found by the alerts service: list, filter, MTTA/MTTR, acknowledge, annotate, resolve.
+
+Everyone reads the incidents of the areas they may see (leaders their own areas); admins and
+technicians in scope handle them. Every write is audit-logged and added to the incident's
+timeline in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from statistics import fmean
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from api.access import SEES_EVERYTHING, Action, Caller, authorize, db_session
+from api.catalog import audit
+from api.catalog.incidents import Incident, IncidentEvent
+from api.catalog.models import Area
+from contract.topics import SLUG_MAX, SLUG_PATTERN
+
+router = APIRouter(tags=["incidents"])
+AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+State = Literal["open", "acknowledged", "resolved"]
+Kind = Literal["device_down", "area_unreachable", "flapping"]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    note: str | None
+    detail: dict[str, object]
+
+
+class IncidentOut(BaseModel):
+    id: int
+    area_id: str
+    agent_id: str | None
+    kind: str
+    device_id: str | None
+    device_kind: str | None
+    devices: list[str]
+    severity: str
+    reason: str | None
+    detail: str | None
+    state: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    suppressed: bool
+    suppressed_by: str | None
+    late: bool
+    escalated_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Incident) -> IncidentOut:
+        return cls(
+            **{name: getattr(row, name) for name in cls.model_fields if name != "devices"},
+            devices=[d.device_id for d in row.devices],
+        )
+
+
+class IncidentDetail(IncidentOut):
+    events: list[EventOut]
+
+
+class Stats(BaseModel):
+    incidents: int = Field(description="incidents opened in the period (late ones excluded)")
+    acknowledged: int
+    resolved: int
+    mtta_s: float | None = Field(description="mean time from opening to acknowledgement")
+    mttr_s: float | None = Field(description="mean time from opening to resolution")
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class OptionalNoteIn(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _visible(query: Select[Incident], caller: Caller) -> Select[Incident]:
+    if caller.role in SEES_EVERYTHING:
+        return query
+    communes = select(Area.id).where(Area.commune_id.in_(sorted(caller.communes)))
+    return query.where(
+        or_(Incident.area_id.in_(sorted(caller.areas)), Incident.area_id.in_(communes))
+    )
+
+
+def _filtered(
+    caller: Caller,
+    area_id: str | None,
+    commune_id: str | None,
+    state: State | None,
+    kind: Kind | None,
+    since: datetime | None,
+    until: datetime | None,
+    include_suppressed: bool,
+) -> Select[Incident]:
+    query = _visible(select(Incident), caller)
+    if area_id is not None:
+        query = query.where(Incident.area_id == area_id)
+    if commune_id is not None:
+        query = query.where(
+            Incident.area_id.in_(select(Area.id).where(Area.commune_id == commune_id))
+        )
+    if state is not None:
+        query = query.where(Incident.state == state)
+    if kind is not None:
+        query = query.where(Incident.kind == kind)
+    if since is not None:
+        query = query.where(Incident.opened_at >= _aware(since))
+    if until is not None:
+        query = query.where(Incident.opened_at < _aware(until))
+    if not include_suppressed:
+        query = query.where(Incident.suppressed.is_(False))
+    return query
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@router.get("/incidents", summary="Incidents in the caller's scope, newest first")
+def list_incidents(
+    caller: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+    area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
+    commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
+    state: State | None = None,
+    kind: Kind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_suppressed: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[IncidentOut]:
+    query = _filtered(
+        caller, area_id, commune_id, state, kind, since, until, include_suppressed
+    ).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    return [IncidentOut.of(row) for row in session.execute(query.limit(limit)).scalars()]
+
+
+@router.get("/incidents/stats", summary="MTTA and MTTR of the incidents in the caller's scope")
+def incident_stats(
+    caller: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+    area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
+    commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
+    kind: Kind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Stats:
+    query = _filtered(caller, area_id, commune_id, None, kind, since, until, False).where(
+        Incident.late.is_(False)
+    )
+    rows = list(session.execute(query).scalars())
+    acked = [(r.acknowledged_at - r.opened_at).total_seconds() for r in rows if r.acknowledged_at]
+    fixed = [(r.resolved_at - r.opened_at).total_seconds() for r in rows if r.resolved_at]
+    return Stats(
+        incidents=len(rows),
+        acknowledged=len(acked),
+        resolved=len(fixed),
+        mtta_s=fmean(acked) if acked else None,
+        mttr_s=fmean(fixed) if fixed else None,
+    )
+
+
+def _incident(session: Session, area_id: str, incident_id: int) -> Incident:
+    row = session.get(Incident, incident_id)
+    if row is None or row.area_id != area_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident in this area")
+    return row
+
+
+@router.get("/areas/{area_id}/incidents/{incident_id}", summary="One incident and its timeline")
+def get_incident(
+    area_id: AreaId,
+    incident_id: int,
+    _: Annotated[Caller, Depends(authorize(Action.READ))],
+    session: Annotated[Session, Depends(db_session)],
+) -> IncidentDetail:
+    row = _incident(session, area_id, incident_id)
+    events = [EventOut.model_validate(e, from_attributes=True) for e in row.events]
+    return IncidentDetail(**IncidentOut.of(row).model_dump(), events=events)
+
+
+def _write(
+    session: Session,
+    caller: Caller,
+    row: Incident,
+    kind: str,
+    note: str | None,
+    detail: dict[str, object] | None = None,
+) -> IncidentDetail:
+    now = datetime.now(UTC)
+    row.events.append(IncidentEvent(at=now, kind=kind, actor=caller.username, note=note))
+    audit.record(
+        session,
+        caller.username,
+        f"incident.{kind}",
+        f"incident:{row.id}",
+        {"area_id": row.area_id, **(detail or {})},
+        note,
+    )
+    session.commit()
+    events = [EventOut.model_validate(e, from_attributes=True) for e in row.events]
+    return IncidentDetail(**IncidentOut.of(row).model_dump(), events=events)
+
+
+@router.post(
+    "/areas/{area_id}/incidents/{incident_id}/acknowledge",
+    summary="Take the incident on (stops escalation); technicians in scope, admins",
+)
+def acknowledge(
+    area_id: AreaId,
+    incident_id: int,
+    body: OptionalNoteIn,
+    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
+    session: Annotated[Session, Depends(db_session)],
+) -> IncidentDetail:
+    row = _incident(session, area_id, incident_id)
+    if row.state != "open":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the incident is {row.state} already")
+    row.state = "acknowledged"
+    row.acknowledged_at = datetime.now(UTC)
+    row.acknowledged_by = caller.username
+    return _write(session, caller, row, "acknowledged", body.note)
+
+
+@router.post(
+    "/areas/{area_id}/incidents/{incident_id}/notes",
+    status_code=201,
+    summary="Add a note to the incident's timeline",
+)
+def annotate(
+    area_id: AreaId,
+    incident_id: int,
+    body: NoteIn,
+    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
+    session: Annotated[Session, Depends(db_session)],
+) -> IncidentDetail:
+    row = _incident(session, area_id, incident_id)
+    return _write(session, caller, row, "note", body.note)
+
+
+@router.post(
+    "/areas/{area_id}/incidents/{incident_id}/resolve",
+    summary="Close the incident by hand (the data closes it by itself when the device recovers)",
+)
+def resolve(
+    area_id: AreaId,
+    incident_id: int,
+    body: OptionalNoteIn,
+    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
+    session: Annotated[Session, Depends(db_session)],
+) -> IncidentDetail:
+    row = _incident(session, area_id, incident_id)
+    if row.state == "resolved":
+        raise HTTPException(status.HTTP_409_CONFLICT, "the incident is resolved already")
+    row.state = "resolved"
+    row.resolved_at = datetime.now(UTC)
+    row.resolved_by = caller.username
+    return _write(session, caller, row, "resolved", body.note)
