@@ -16,6 +16,7 @@ from api.routes import (
     catalog,
     criteria,
     health,
+    incidents,
     maintenance,
     rollups,
 )
@@ -25,7 +26,19 @@ from tsdb.influxql import InfluxQL
 
 ROUTERS = tuple(
     m.router
-    for m in (health, auth, catalog, areas, availability, rollups, maintenance, criteria, audit, ui)
+    for m in (
+        health,
+        auth,
+        catalog,
+        areas,
+        availability,
+        rollups,
+        maintenance,
+        criteria,
+        audit,
+        ui,
+        incidents,
+    )
 )
 
 
