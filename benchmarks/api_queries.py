@@ -128,15 +128,22 @@ def local_midnight(at: datetime) -> datetime:
 
 
 def build_rollup(influx: InfluxQL, writer: InfluxV1Writer, area: str, start: datetime) -> int:
-    """What the roll-up job does: a block per completed local day, then per completed hour."""
+    """What the roll-up job does: a block per completed local month, per completed day of this
+    month, per completed hour of today (a day block cuts every run at midnight: a month block
+    holds half the rows of its 30 day blocks for a healthy device)."""
     now = datetime.now(UTC)
     today = local_midnight(now)
-    day = local_midnight(start)
+    this_month = today.replace(day=1)
+    at = local_midnight(start)
     blocks = 0
-    while day < today:
-        nxt = local_midnight(day + timedelta(hours=30))
-        materialize(influx, writer, area, day, nxt)
-        day, blocks = nxt, blocks + 1
+    while at < today:
+        if at < this_month:
+            nxt = (at.replace(day=1) + timedelta(days=32)).replace(day=1)
+            nxt = min(nxt, this_month)
+        else:
+            nxt = local_midnight(at + timedelta(hours=30))
+        materialize(influx, writer, area, at, nxt)
+        at, blocks = nxt, blocks + 1
     hour = today
     while hour + timedelta(hours=1) <= now:
         materialize(influx, writer, area, hour, hour + timedelta(hours=1))

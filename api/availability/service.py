@@ -99,14 +99,24 @@ def figures(t: Tally) -> Figures:
 
 
 def _sum(tallies: Sequence[Tally]) -> Tally:
-    return Tally(
-        up_ms=sum(t.up_ms for t in tallies),
-        degraded_ms=sum(t.degraded_ms for t in tallies),
-        down_ms=sum(t.down_ms for t in tallies),
-        unknown_ms=sum(t.unknown_ms for t in tallies),
-        maintenance_ms=sum(t.maintenance_ms for t in tallies),
-        outages_ms=tuple(o for t in tallies for o in t.outages_ms),
-    )
+    up = degraded = down = unknown = maintenance = 0
+    outages: list[int] = []
+    for t in tallies:
+        up += t.up_ms
+        degraded += t.degraded_ms
+        down += t.down_ms
+        unknown += t.unknown_ms
+        maintenance += t.maintenance_ms
+        outages.extend(t.outages_ms)
+    return Tally(up, degraded, down, unknown, maintenance, tuple(outages))
+
+
+_WHOLE = {
+    "up": lambda n: Tally(n, 0, 0, 0, 0, ()),
+    "degraded": lambda n: Tally(0, n, 0, 0, 0, ()),
+    "down": lambda n: Tally(0, 0, n, 0, 0, (n,)),
+    "unknown": lambda n: Tally(0, 0, 0, n, 0, ()),
+}
 
 
 class _Timeline:
@@ -117,10 +127,21 @@ class _Timeline:
         self.total = tally(segs, edges[0], edges[-1], holes)
         starts = [s.start_ms for s in segs]
         ends = [s.end_ms for s in segs]  # sorted too: segments never overlap
-        self.buckets = [
-            tally(segs[bisect_right(ends, a) : bisect_left(starts, b)], a, b, holes)
-            for a, b in itertools.pairwise(edges)
-        ]
+        self.buckets = []
+        for a, b in itertools.pairwise(edges):
+            lo, hi = bisect_right(ends, a), bisect_left(starts, b)
+            if (
+                hi - lo == 1
+                and segs[lo].start_ms <= a
+                and segs[lo].end_ms >= b
+                and not any(h0 < b and h1 > a for h0, h1 in holes)
+            ):
+                # The common day: one state throughout, no maintenance.
+                self.buckets.append(_WHOLE[segs[lo].state](b - a))
+            elif hi == lo and not any(h0 < b and h1 > a for h0, h1 in holes):
+                self.buckets.append(_WHOLE["unknown"](b - a))
+            else:
+                self.buckets.append(tally(segs[lo:hi], a, b, holes))
 
 
 def _series(buckets: Sequence[Tally], edges: list[datetime]) -> list[Bucket]:

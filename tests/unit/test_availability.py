@@ -3,17 +3,19 @@ brute-force per-point sweep (hypothesis)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.availability.service import bucket_edges, figures
+from api.availability.service import _Timeline, bucket_edges, figures
 from api.availability.source import assemble
 from api.availability.timeline import (
     Run,
     Segment,
+    State,
     Tally,
     merge_spans,
     outage_spans,
@@ -182,3 +184,27 @@ def test_runs_give_the_same_seconds_as_every_point(
         )
     ]
     assert tally(segments(split_runs, stale), w0, w1, []) == t
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cuts=st.lists(st.integers(0, 10_000), min_size=2, max_size=30, unique=True),
+    states=st.lists(st.sampled_from(["up", "degraded", "down", None]), min_size=30, max_size=30),
+    step=st.integers(50, 3000),
+    hole=st.tuples(st.integers(0, 10_000), st.integers(0, 2000)),
+)
+def test_bucket_shortcuts_equal_the_full_tally(
+    cuts: list[int], states: list[State | None], step: int, hole: tuple[int, int]
+) -> None:
+    points = sorted(cuts)
+    segs = [
+        Segment(a * S, b * S, state)
+        for (a, b), state in zip(itertools.pairwise(points), states, strict=False)
+        if state is not None
+    ]
+    edges = [*range(0, 10_001 * S, step * S), 10_001 * S]
+    for holes in ([], [(hole[0] * S, (hole[0] + hole[1]) * S)]):
+        timeline = _Timeline(segs, edges, holes)
+        expected = [tally(segs, a, b, holes) for a, b in itertools.pairwise(edges)]
+        assert timeline.buckets == expected
+        assert timeline.total == tally(segs, edges[0], edges[-1], holes)
