@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     api_port = free_port() if port_open(PREFERRED_API_PORT) else PREFERRED_API_PORT
     with Stack(args.workdir, api_port=api_port) as stack:
         stack.load_catalog(catalog_document(load_fleet()[1]))
+        stack.api_cli("load-criteria")  # the shipped criteria sets
         users = create_demo_users(stack)
         broker = ("127.0.0.1", stack.mosquitto.port)
         for _ in run_fleet(args.workdir, broker, stop):

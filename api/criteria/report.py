@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,6 +27,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from api.criteria.evaluate import Evaluation
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu")]
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 VERDICT_VI = {"pass": "Đạt", "fail": "Không đạt", "insufficient_data": "Chưa đủ dữ liệu"}
 
 
@@ -103,6 +105,10 @@ def to_csv(evaluation: Evaluation, sha256: str, report_id: int) -> str:
     return out.getvalue()
 
 
+def _pct(value: object) -> str:
+    return "—" if value is None else f"{value}%"
+
+
 def _font() -> tuple[str, str]:
     for folder in FONT_DIRS:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
@@ -129,8 +135,8 @@ def to_pdf(evaluation: Evaluation, sha256: str, report_id: int) -> bytes:
         Spacer(1, 4 * mm),
         Paragraph(f"<b>{e.area_name}</b>, {e.commune}, {e.province} ({e.area_id})", body),
         Paragraph(
-            f"Kỳ đánh giá / window: {e.window_from:%Y-%m-%d %H:%M} → "
-            f"{e.window_to:%Y-%m-%d %H:%M} UTC",
+            f"Kỳ đánh giá / window: {e.window_from.astimezone(VN):%Y-%m-%d %H:%M} → "
+            f"{e.window_to.astimezone(VN):%Y-%m-%d %H:%M} (giờ Việt Nam, UTC+7)",
             body,
         ),
         Paragraph(f"Bộ tiêu chí / criteria set: {e.criteria_set} v{e.criteria_set_version}", body),
@@ -155,7 +161,7 @@ def to_pdf(evaluation: Evaluation, sha256: str, report_id: int) -> bytes:
             ]
         )
     table = Table(
-        rows, colWidths=[40 * mm, 20 * mm, 14 * mm, 14 * mm, 50 * mm, 42 * mm], repeatRows=1
+        rows, colWidths=[40 * mm, 20 * mm, 14 * mm, 16 * mm, 50 * mm, 40 * mm], repeatRows=1
     )
     table.setStyle(
         TableStyle(
@@ -171,8 +177,9 @@ def to_pdf(evaluation: Evaluation, sha256: str, report_id: int) -> bytes:
         if c.kind != "measured" or not c.evidence:
             continue
         lines = "; ".join(
-            f"{item['device_id']}: {item['verdict']}, {item['availability_pct']}% / "
-            f"{item['coverage_pct']}%, {item['outages']} sự cố"
+            f"{item['device_id']}: {VERDICT_VI[str(item['verdict'])]}, sẵn sàng "
+            f"{_pct(item['availability_pct'])}, độ phủ {_pct(item['coverage_pct'])}, "
+            f"{item['outages']} sự cố"
             for item in c.evidence
         )
         story.append(Paragraph(f"<b>{c.id}</b>: {lines}", small))
