@@ -58,11 +58,10 @@ def _page(
     template: str,
     lang_query: str | None,
     lang_cookie: str | None,
-    accept_language: str | None,
     refresh: int | None,
     **context: object,
 ) -> HTMLResponse:
-    language = choose_language(lang_query, lang_cookie, accept_language)
+    language = choose_language(lang_query, lang_cookie)
     strings = STRINGS[language]
     response = templates.TemplateResponse(
         request,
@@ -85,7 +84,6 @@ def _page(
 
 LangQuery = Annotated[str | None, Query(alias="lang", pattern="^(vi|en)$")]
 LangCookie = Annotated[str | None, Cookie(alias="lang")]
-AcceptLanguage = Annotated[str | None, Header()]
 Refresh = Annotated[int | None, Query(ge=2, le=300, description="seconds between live reads")]
 
 
@@ -99,9 +97,8 @@ def login_page(
     request: Request,
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
-    accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
-    return _page(request, "login.html", lang, lang_cookie, accept_language, None, page="login")
+    return _page(request, "login.html", lang, lang_cookie, None, page="login")
 
 
 @router.get("/overview", response_class=HTMLResponse)
@@ -109,12 +106,9 @@ def overview_page(
     request: Request,
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
-    accept_language: AcceptLanguage = None,
     refresh: Refresh = None,
 ) -> HTMLResponse:
-    return _page(
-        request, "overview.html", lang, lang_cookie, accept_language, refresh, page="overview"
-    )
+    return _page(request, "overview.html", lang, lang_cookie, refresh, page="overview")
 
 
 @router.get("/areas/{area_id}", response_class=HTMLResponse)
@@ -123,7 +117,6 @@ def area_page(
     area_id: Annotated[str, Path_(pattern=SLUG_PATTERN, max_length=SLUG_MAX)],
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
-    accept_language: AcceptLanguage = None,
     refresh: Refresh = None,
 ) -> HTMLResponse:
     return _page(
@@ -131,7 +124,6 @@ def area_page(
         "area.html",
         lang,
         lang_cookie,
-        accept_language,
         refresh,
         page="area",
         area_id=area_id,

@@ -51,7 +51,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "filter_problems": ("Khu có thiết bị hỏng hoặc mất liên lạc", "Areas with faults or silent"),
     "no_match": ("Không có khu nào khớp.", "No area matches."),
     "no_areas": ("Bạn chưa được giao khu dân cư nào.", "No residential area is assigned to you."),
-    "areas_unreachable": ("khu mất liên lạc", "areas unreachable"),
+    "areas_unreachable": ("khu mất liên lạc", "unreachable area(s)"),
     "unreachable": ("Mất liên lạc với máy trạm", "The area's agent is silent"),
     "areas_count": ("khu", "areas"),
     "loading": ("Đang tải…", "Loading…"),
@@ -133,17 +133,15 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """The ``lang`` query parameter, then the ``lang`` cookie, then the browser; Vietnamese else."""
+def choose_language(query: str | None, cookie: str | None) -> str:
+    """The ``lang`` query parameter, then the ``lang`` cookie; otherwise Vietnamese.
+
+    The browser's Accept-Language is not consulted: many phones in the villages are set to
+    English, and the dashboard speaks Vietnamese unless someone presses the toggle.
+    """
     for choice in (query, cookie):
         if choice in LANGUAGES:
             return choice
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("vi"):
-            return "vi"
-        if tag.startswith("en"):
-            return "en"
     return "vi"
 
 
