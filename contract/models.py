@@ -62,8 +62,11 @@ class PresenceState(StrEnum):
 
 def _nfc_label(value: str) -> str:
     """Device ids are labels people type (Vietnamese welcome): NFC, printable, no control chars."""
-    value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch).startswith("C") for ch in value):
+    if not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    # Fast path (ingest validates thousands of ids a second): a printable string has no
+    # character of category C*; only otherwise is the per-character scan needed.
+    if not value.isprintable() and any(unicodedata.category(ch).startswith("C") for ch in value):
         raise ValueError("must not contain control characters (newlines, tabs, NUL…)")
     if value != value.strip():
         raise ValueError("must not start or end with white space")

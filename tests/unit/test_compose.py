@@ -56,6 +56,8 @@ def test_every_variable_is_a_real_setting_of_its_service() -> None:
         unknown = {key for key in env if key.startswith("SMARTAREA_")} - fields
         assert not unknown, (service, unknown)
     assert _env("ingest")["SMARTAREA_MQTT_HOST"] == "mosquitto"
+    assert _env("ingest")["SMARTAREA_INFLUX_API"] == "v2"
+    assert _env("ingest")["SMARTAREA_INFLUX_ORG"] == _env("influxdb")["DOCKER_INFLUXDB_INIT_ORG"]
     catalog = _env("api")["SMARTAREA_DATABASE_URL"]
     assert catalog.startswith("sqlite:////var/lib/smartarea/")
     assert any(v.endswith(":/var/lib/smartarea") for v in SERVICES["api"]["volumes"])
