@@ -153,7 +153,13 @@ class Browser:
         self.console: list[dict[str, Any]] = []
 
     def size(self, width_height: tuple[int, int]) -> None:
-        self.driver.set_window_size(*width_height)
+        """The page's viewport exactly (a phone: touch-sized, mobile layout)."""
+        width, height = width_height
+        self.driver.set_window_size(width + 100, height + 200)
+        self.driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        )
 
     def open(self, path: str) -> None:
         self.driver.get(self.base_url + path)

@@ -85,10 +85,11 @@
       .map((s) => chip(s, counts[s] + " " + S["count_" + s]));
   }
   function time(iso) {
-    return new Date(iso).toLocaleString(LOCALE, {
-      timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit",
-      day: "2-digit", month: "2-digit",
-    });
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-GB", {
+      timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", day: "2-digit", month: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(iso))) parts[p.type] = p.value;
+    return parts.hour + ":" + parts.minute + ":" + parts.second + " " + parts.day + "/" + parts.month;
   }
   function ago(iso) {
     const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
@@ -130,7 +131,7 @@
     }
     if (who.role === "leader" && who.areas.length) {
       $("nav-areas").append(S.nav_my_areas + ": ",
-        ...who.areas.map((a, i) => [i ? ", " : "", el("a", { href: "/ui/areas/" + encodeURIComponent(a) }, a)]).flat());
+        ...who.areas.map((a, i) => [i ? ", " : "", el("a", { href: "/ui/areas/" + encodeURIComponent(a) }, (who.names || {})[a] || a)]).flat());
     }
     $("logout").addEventListener("click", async () => {
       try {
@@ -167,6 +168,7 @@
         if (!response.ok) { showMessage(response.status === 401 ? S.login_failed : S.server_error); return; }
         sessionStorage.setItem(TOKEN, (await response.json()).access_token);
         const who = await api("/auth/me");
+        if (who.role === "leader") who.names = Object.fromEntries((await api("/areas")).map((a) => [a.id, a.name]));
         sessionStorage.setItem(ME, JSON.stringify(who));
         let next = params.get("next") || "";
         if (!/^\/ui\/[^/]/.test(next) || next.startsWith("/ui/login")) {

@@ -1,0 +1,95 @@
+"""Dashboard shells without a browser: languages, the string catalogue, assets and headers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from api.ui import routes
+from api.ui.strings import CATALOGUE, STRINGS, choose_language
+
+TEMPLATES = Path(routes.__file__).parent / "templates"
+SCRIPT = Path(routes.__file__).parent / "static" / "app.js"
+
+
+def get(*paths: str, cookies: dict[str, str] | None = None) -> list[httpx.Response]:
+    """GET each path from the dashboard router alone, in process (no server, no catalog)."""
+    app = FastAPI()
+    app.include_router(routes.router)
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ui.test", cookies=cookies
+        ) as client:
+            return [await client.get(p) for p in paths]
+
+    return asyncio.run(run())
+
+
+def test_language_is_vietnamese_unless_toggled() -> None:
+    assert choose_language(None, None) == "vi"
+    assert choose_language("en", None) == "en"
+    assert choose_language(None, "en") == "en"
+    assert choose_language("vi", "en") == "vi"
+    assert choose_language("fr", "xx") == "vi"
+
+
+def test_every_string_has_both_languages_and_every_key_used_exists() -> None:
+    for key, (vi, en) in CATALOGUE.items():
+        assert vi.strip() and en.strip(), key
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"\bs\.([a-z_]+)", template.read_text(encoding="utf-8")))
+    used |= set(re.findall(r"\bS\.([a-z_]+)", SCRIPT.read_text(encoding="utf-8")))
+    assert used, "no string found in use"
+    assert used <= set(STRINGS["vi"]), used - set(STRINGS["vi"])
+    # Vietnamese text is written with its diacritics, not stripped.
+    assert STRINGS["vi"]["state_down"] == "Hỏng"
+    assert "đ" in STRINGS["vi"]["login_title"].lower()
+
+
+def test_pages_speak_the_chosen_language_and_remember_it() -> None:
+    vi, en, remembered = get("/ui/overview", "/ui/overview?lang=en", "/ui/login")
+    assert '<html lang="vi">' in vi.text
+    assert "Tổng quan các khu dân cư" in vi.text
+    assert '<html lang="en">' in en.text
+    assert "Overview of residential areas" in en.text
+    assert "lang=en" in en.headers["set-cookie"]
+    assert "lang" not in vi.headers.get("set-cookie", "")
+    (again,) = get("/ui/login", cookies={"lang": "en"})
+    assert '<html lang="en">' in again.text
+    assert remembered.status_code == 200
+
+
+def test_pages_load_only_local_assets_and_forbid_everything_else() -> None:
+    pages = get("/ui/login", "/ui/overview", "/ui/areas/son-vi-khu-6")
+    for page in pages:
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+        urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert urls
+        assert all(u.startswith(("/", "?", "#", "data:")) for u in urls), urls
+        assert "<script>" not in page.text  # no inline script: the policy would block it
+    assert 'data-area="son-vi-khu-6"' in pages[2].text
+
+
+def test_assets_are_a_fixed_list_and_small() -> None:
+    css, js, missing, escape = get(
+        "/ui/static/app.css", "/ui/static/app.js", "/ui/static/nope.js", "/ui/static/..%2Froutes.py"
+    )
+    assert css.headers["content-type"].startswith("text/css")
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert (missing.status_code, escape.status_code) == (404, 404)
+    shell = get("/ui/areas/son-vi-khu-6")[0]
+    assert len(shell.content) + len(css.content) + len(js.content) < 100 * 1024
+
+
+def test_area_ids_are_checked_like_the_api_does() -> None:
+    (bad,) = get("/ui/areas/Khu%206%3Cscript%3E")
+    assert bad.status_code == 422
