@@ -54,7 +54,7 @@ class Thresholds:
     black_luma: float = 24.0  # mean luma (0-255) under which a frame may be black
     black_spread: float = 14.0  # ... and the 1st-99th percentile spread under which it is
     frozen_diff: float = 0.02  # mean absolute pixel difference to the previous frame
-    cover_fraction: float = 0.25  # share of textured reference tiles that went flat
+    cover_fraction: float = 0.2  # share of textured reference tiles that went flat
     cover_texture_ratio: float = 0.4  # a tile is flat when its texture fell under this ratio
     cover_tile_match: float = 0.6  # ... and it correlates with its reference tile under this
     moved_shift: float = 0.04  # global shift, as a share of the frame width
