@@ -152,8 +152,8 @@ class Dispatcher:
     def _attempt(self, job: _Job) -> None:
         try:
             self._send(job.message, job.contact)
-        except SendError as exc:
-            error = str(exc)[:300]
+        except Exception as exc:  # a sender's bug must not end deliveries: count it, retry
+            error = str(exc)[:300] if isinstance(exc, SendError) else type(exc).__name__
             if job.attempt >= self.attempts:
                 self.gave_up += 1
                 logger.warning(

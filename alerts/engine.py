@@ -51,8 +51,7 @@ DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
 class Rules:
     thresholds: dict[str, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     silence_intervals: float = 3.0  # K: no report for this many intervals = area unreachable
-    late_intervals: float = 2.0  # older than the agent's newest by this many intervals = late
-    late_after_s: float = 600.0  # ...or older than this behind ``now``
+    late_after_s: float = 600.0  # older than this behind ``now`` = late
     flap_high: float = 30.0  # percent: flapping starts above
     flap_low: float = 25.0  # percent: flapping stops below
 
@@ -198,13 +197,10 @@ class Engine:
         return agent
 
     def is_late(self, report: Report, now: datetime) -> bool:
+        """Older than the newest report of its agent (an outbox draining after a cut, oldest
+        first, behind a fresh cycle), or older than ``late_after_s``: history, not news."""
         agent = self._agents.get((report.area_id, report.agent_id))
-        behind = timedelta(seconds=self.rules.late_intervals * report.interval_s)
-        if (
-            agent is not None
-            and agent.newest is not None
-            and report.observed_at < agent.newest - behind
-        ):
+        if agent is not None and agent.newest is not None and report.observed_at < agent.newest:
             return True
         return report.observed_at < now - timedelta(seconds=self.rules.late_after_s)
 

@@ -51,7 +51,6 @@ def rules_from(settings: AlertsSettings) -> Rules:
     return Rules(
         thresholds=thresholds,
         silence_intervals=settings.alerts_silence_intervals,
-        late_intervals=settings.alerts_late_intervals,
         late_after_s=settings.alerts_late_after_s,
         flap_high=settings.alerts_flap_high,
         flap_low=settings.alerts_flap_low,
@@ -214,12 +213,11 @@ class AlertService:
         """Run one decoded message through the engine and record what it found."""
         with self._lock:
             if isinstance(message, Report):
-                self.counters["reports"] += 1
                 effects = self.engine.report(message, now)
             else:
-                self.counters["presence"] += 1
                 effects = self.engine.presence(message, now)
             self._record(effects)
+        self.counters["reports" if isinstance(message, Report) else "presence"] += 1
 
     # --- recording -----------------------------------------------------------------------------
 

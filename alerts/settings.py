@@ -46,11 +46,6 @@ class AlertsSettings(BaseSettings):
     alerts_silence_intervals: float = Field(
         default=3.0, gt=1, description="no report for this many intervals: area unreachable"
     )
-    alerts_late_intervals: float = Field(
-        default=2.0,
-        gt=0,
-        description="a report this many intervals behind its agent's newest is late",
-    )
     alerts_late_after_s: float = Field(
         default=600.0, gt=0, description="a report older than this is late (pages nobody)"
     )
