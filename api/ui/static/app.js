@@ -81,6 +81,7 @@
     return el("span", { class: "chip s-" + state, "data-state": state }, label);
   }
   function countChips(counts) {
+    if (!STATES.some((s) => counts[s] > 0)) return [];
     return STATES.filter((s) => counts[s] > 0 || s === "up")
       .map((s) => chip(s, counts[s] + " " + S["count_" + s]));
   }
