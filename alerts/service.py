@@ -146,9 +146,11 @@ class AlertService:
     # --- MQTT ----------------------------------------------------------------------------------
 
     def _filters(self) -> list[str]:
+        areas: list[str | None] = list(self.settings.alerts_areas) or [None]
         filters = [
-            topics.subscription(topics.Channel.REPORT),
-            topics.subscription(topics.Channel.STATUS),
+            topics.subscription(channel, area)
+            for area in areas
+            for channel in (topics.Channel.REPORT, topics.Channel.STATUS)
         ]
         group = self.settings.alerts_share_group
         return [topics.shared(f, group) for f in filters] if group else filters
@@ -191,6 +193,7 @@ class AlertService:
         if refused:
             logger.error("broker refused the alerts' subscriptions: %s", ", ".join(refused))
             return
+        logger.info("subscribed to %s", ", ".join(self._filters()))
         self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:

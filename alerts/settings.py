@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract.models import DeviceKind
+from contract.topics import check_slug
 
 
 class AlertsSettings(BaseSettings):
@@ -31,6 +32,11 @@ class AlertsSettings(BaseSettings):
         default=None,
         description="MQTT v5 shared-subscription group for several alert workers (split areas "
         "between workers with per-area brokers or bridges; see docs/alerts.md)",
+    )
+    alerts_areas: list[str] = Field(
+        default_factory=list,
+        description='the areas this worker watches, as JSON (["son-vi-khu-6", ...]); empty: all. '
+        "Partition areas between workers this way: a worker must see every message of its areas",
     )
     database_url: str = Field(
         default="sqlite:///catalog.sqlite", description="the catalog, where incidents live"
@@ -73,6 +79,8 @@ class AlertsSettings(BaseSettings):
             raise ValueError(
                 "SMARTAREA_ALERTS_FLAP_LOW must be below SMARTAREA_ALERTS_FLAP_HIGH (hysteresis)"
             )
+        for area in self.alerts_areas:
+            check_slug(area, "SMARTAREA_ALERTS_AREAS: area id")
         for kind, (fail, ok) in self.alerts_thresholds.items():
             if fail < 1 or ok < 1:
                 raise ValueError(f"SMARTAREA_ALERTS_THRESHOLDS: {kind}: both counts must be >= 1")

@@ -50,7 +50,9 @@ class HttpReceiver:
                     self.send_response(500)
                     self.end_headers()
                     return
-                receiver.requests.append(Received(self.path, dict(self.headers), body))
+                receiver.requests.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 answer = b'{"ok": true, "error": 0}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -231,7 +231,7 @@ def test_a_blip_pages_nobody_a_black_camera_pages_once_and_recovers(make_env: An
     assert "suy giảm" in problem["text"], "the message is in Vietnamese"
     signed = env.http.at("/notify")[0]
     expected = "sha256=" + hmac.new(SECRET.encode(), signed.body, hashlib.sha256).hexdigest()
-    assert signed.headers["X-Smartarea-Signature"] == expected
+    assert signed.headers["x-smartarea-signature"] == expected
     [mail] = env.smtp.mails
     assert AREA_NAME in str(mail["Subject"]) and "cam-03" in mail.get_content()
 
