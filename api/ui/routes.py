@@ -12,10 +12,11 @@ from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from api.ui import docs
 from api.ui.strings import LANGUAGES, STRINGS, choose_language, script_strings
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 
-router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
+pages = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
 
@@ -87,12 +88,12 @@ LangCookie = Annotated[str | None, Cookie(alias="lang")]
 Refresh = Annotated[int | None, Query(ge=2, le=300, description="seconds between live reads")]
 
 
-@router.get("", include_in_schema=False)
+@pages.get("", include_in_schema=False)
 def ui_root() -> RedirectResponse:
     return RedirectResponse("/ui/overview", status.HTTP_307_TEMPORARY_REDIRECT)
 
 
-@router.get("/login", response_class=HTMLResponse)
+@pages.get("/login", response_class=HTMLResponse)
 def login_page(
     request: Request,
     lang: LangQuery = None,
@@ -101,7 +102,7 @@ def login_page(
     return _page(request, "login.html", lang, lang_cookie, None, page="login")
 
 
-@router.get("/overview", response_class=HTMLResponse)
+@pages.get("/overview", response_class=HTMLResponse)
 def overview_page(
     request: Request,
     lang: LangQuery = None,
@@ -111,7 +112,7 @@ def overview_page(
     return _page(request, "overview.html", lang, lang_cookie, refresh, page="overview")
 
 
-@router.get("/areas/{area_id}", response_class=HTMLResponse)
+@pages.get("/areas/{area_id}", response_class=HTMLResponse)
 def area_page(
     request: Request,
     area_id: Annotated[str, Path_(pattern=SLUG_PATTERN, max_length=SLUG_MAX)],
@@ -130,7 +131,7 @@ def area_page(
     )
 
 
-@router.get("/static/{name}")
+@pages.get("/static/{name}")
 def static_asset(name: str, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     asset = ASSETS.get(name)
     if asset is None:
@@ -143,3 +144,9 @@ def static_asset(name: str, if_none_match: Annotated[str | None, Header()] = Non
     if if_none_match == asset.etag:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+# What the app mounts: the pages and the local OpenAPI explorer.
+router = APIRouter()
+router.include_router(pages)
+router.include_router(docs.router)

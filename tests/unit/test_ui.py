@@ -18,7 +18,7 @@ SCRIPT = Path(routes.__file__).parent / "static" / "app.js"
 
 def get(*paths: str, cookies: dict[str, str] | None = None) -> list[httpx.Response]:
     """GET each path from the dashboard router alone, in process (no server, no catalog)."""
-    app = FastAPI()
+    app = FastAPI(docs_url=None, redoc_url=None)  # as the factory builds it
     app.include_router(routes.router)
 
     async def run() -> list[httpx.Response]:
@@ -93,3 +93,25 @@ def test_assets_are_a_fixed_list_and_small() -> None:
 def test_area_ids_are_checked_like_the_api_does() -> None:
     (bad,) = get("/ui/areas/Khu%206%3Cscript%3E")
     assert bad.status_code == 422
+
+
+def test_the_openapi_explorer_loads_only_local_files() -> None:
+    page, redirect, script, css, other = get(
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/ui/vendor/swagger-ui-bundle.js",
+        "/ui/vendor/swagger-ui.css",
+        "/ui/vendor/swagger-ui.js.map",
+    )
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert sorted(urls) == [
+        "/ui/vendor/favicon-32x32.png",
+        "/ui/vendor/swagger-ui-bundle.js",
+        "/ui/vendor/swagger-ui.css",
+    ]
+    assert "validatorUrl" in page.text and "cdn." not in page.text
+    assert redirect.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert b"SwaggerUIBundle" in script.content
+    assert css.headers["content-type"].startswith("text/css")
+    assert other.status_code == 404

@@ -81,8 +81,7 @@
     return el("span", { class: "chip s-" + state, "data-state": state }, label);
   }
   function countChips(counts) {
-    if (!STATES.some((s) => counts[s] > 0)) return [];
-    return STATES.filter((s) => counts[s] > 0 || s === "up")
+    return STATES.filter((s) => counts[s] > 0)
       .map((s) => chip(s, counts[s] + " " + S["count_" + s]));
   }
   function time(iso) {
@@ -103,7 +102,9 @@
     $("updated").textContent = S.updated_at + " " + new Date().toLocaleTimeString(LOCALE, { timeZone: TZ });
   }
   function percent(value) {
-    return value === null || value === undefined ? S.no_data : value.toFixed(value >= 99.95 || value === 0 ? 0 : 2) + "%";
+    if (value === null || value === undefined) return S.no_data;
+    if (value > 0 && value < 0.01) return "< 0.01%";
+    return value.toFixed(value >= 99.995 || value === 0 ? 0 : 2) + "%";
   }
 
   /** Re-run ``load`` every REFRESH_MS; a failed read keeps the page and says so. */
