@@ -61,6 +61,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         summary="Giám sát hạ tầng số khu dân cư thông minh — smart residential area monitoring",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.ui.docs from local files: FastAPI's page needs a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     for router in ROUTERS:
