@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from api.main import create_app
+from api.settings import ApiSettings
 from api.ui import routes
 from api.ui.strings import CATALOGUE, STRINGS, choose_language
 
@@ -16,10 +18,13 @@ TEMPLATES = Path(routes.__file__).parent / "templates"
 SCRIPT = Path(routes.__file__).parent / "static" / "app.js"
 
 
-def get(*paths: str, cookies: dict[str, str] | None = None) -> list[httpx.Response]:
+def get(
+    *paths: str, cookies: dict[str, str] | None = None, app: FastAPI | None = None
+) -> list[httpx.Response]:
     """GET each path from the dashboard router alone, in process (no server, no catalog)."""
-    app = FastAPI(docs_url=None, redoc_url=None)  # as the factory builds it
-    app.include_router(routes.router)
+    if app is None:
+        app = FastAPI(docs_url=None, redoc_url=None)  # as the factory builds it
+        app.include_router(routes.router)
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -115,3 +120,9 @@ def test_the_openapi_explorer_loads_only_local_files() -> None:
     assert b"SwaggerUIBundle" in script.content
     assert css.headers["content-type"].startswith("text/css")
     assert other.status_code == 404
+
+
+def test_the_app_serves_the_local_explorer_and_no_cdn_page() -> None:
+    page, redoc = get("/docs", "/redoc", app=create_app(ApiSettings()))
+    assert "/ui/vendor/swagger-ui-bundle.js" in page.text and "cdn." not in page.text
+    assert redoc.status_code == 404
