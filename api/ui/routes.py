@@ -112,6 +112,16 @@ def overview_page(
     return _page(request, "overview.html", lang, lang_cookie, refresh, page="overview")
 
 
+@pages.get("/incidents", response_class=HTMLResponse)
+def incidents_page(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+    refresh: Refresh = None,
+) -> HTMLResponse:
+    return _page(request, "incidents.html", lang, lang_cookie, refresh, page="incidents")
+
+
 @pages.get("/areas/{area_id}", response_class=HTMLResponse)
 def area_page(
     request: Request,

@@ -12,6 +12,7 @@ import json
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from api.catalog.db import Catalog
+from api.catalog.incidents import Incident, IncidentEvent
 from devstack.camsim import CameraFleet
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
@@ -429,7 +432,7 @@ def _area_page(stack: Stack, browser: Browser, cameras: CameraFleet) -> None:
         assert "Đường chính" in browser.text("[data-device='cam-01']")
         assert browser.chips("#area-counts") == ["3 tốt", "2 không rõ"]
         assert browser.chips("[data-kind='camera'] > .counts") == ["2 tốt"]
-        assert browser.chips("[data-kind='speaker'] > .counts") == ["0 tốt", "1 không rõ"]
+        assert browser.chips("[data-kind='speaker'] > .counts") == ["1 không rõ"]
         assert browser.text("[data-kind='pc'] li") == "Không có thiết bị loại này."
         weights["area"] = browser.page_weight()
         browser.screenshot(f"area-{label}")
@@ -463,4 +466,76 @@ def _area_page(stack: Stack, browser: Browser, cameras: CameraFleet) -> None:
         f"page weights (bytes): {weights}; "
         f"black camera shown after {shown_after:.1f} s, {cycles} cycles"
     )
+    assert_local_and_clean(browser)
+
+
+def seed_incidents(stack: Stack) -> None:
+    """Incidents as the alerts service opens them: a black camera in A, a silent area C."""
+    catalog = Catalog(f"sqlite:///{stack.workdir / 'catalog.sqlite'}")
+    now = datetime.now(UTC)
+    try:
+        with catalog.transaction() as session:
+            for area, kind, device, reason in (
+                (AREA_A, "device_down", "cam-01", "black"),
+                (AREA_C, "area_unreachable", None, None),
+            ):
+                incident = Incident(
+                    area_id=area,
+                    agent_id="nvh",
+                    kind=kind,
+                    device_id=device,
+                    device_kind="camera" if device else None,
+                    severity="down",
+                    reason=reason,
+                    state="open",
+                    opened_at=now - timedelta(minutes=12),
+                )
+                incident.events.append(
+                    IncidentEvent(at=incident.opened_at, kind="opened", actor="alerts")
+                )
+                session.add(incident)
+    finally:
+        catalog.close()
+
+
+def test_incident_board_acknowledge_with_a_note(fleet: Stack, browser: Browser) -> None:
+    seed_incidents(fleet)
+    note = "Đã cử anh Hùng đến lau ống kính camera cổng chợ"
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        browser.size(size)
+        browser.login("ky-thuat-son-vi")
+        browser.open("/ui/incidents")
+        browser.wait(lambda: bool(browser.text("#board details")), "the board")
+        assert "Khu 6 — Đồng Trà" in browser.text("#board")
+        assert "Lâm Thao" not in browser.text("#board")  # outside the technician's communes
+        browser.screenshot(f"incidents-{label}")
+        browser.logout()
+
+    browser.login("ky-thuat-son-vi")
+    browser.open("/ui/incidents")
+    browser.wait(lambda: bool(browser.text("#board details")), "the board")
+    browser.driver.find_element(By.CSS_SELECTOR, "#board summary").click()
+    browser.wait(lambda: "alerts" in browser.text("#board .timeline"), "the timeline")
+    assert "Hình ảnh đen" in browser.text("#board summary")
+    browser.driver.find_element(By.CSS_SELECTOR, "#board textarea").send_keys(note)
+    browser.driver.find_element(By.CSS_SELECTOR, "[data-action='acknowledge']").click()
+    browser.wait(lambda: note in browser.text("#board .timeline"), "the note in the timeline")
+    assert browser.chips("#board summary") == ["Đã nhận xử lý"]
+    browser.screenshot("incidents-acknowledged-desktop")
+    status, body = api_get(fleet, f"/incidents?area_id={AREA_A}")
+    assert status == 200
+    assert (body[0]["state"], body[0]["acknowledged_by"]) == ("acknowledged", "ky-thuat-son-vi")
+    assert_local_and_clean(browser)
+    browser.logout()
+
+    # The leader sees the incident on the area page, and may read the board but not act on it.
+    browser.login("truong-khu-6")
+    browser.wait(lambda: "Đã nhận xử lý" in browser.text("#incidents"), "the area's incident")
+    assert "Thiết bị hỏng — cam-01" in browser.text("#incidents")
+    browser.open("/ui/incidents?lang=vi")
+    browser.driver.find_element(By.ID, "state").send_keys("Đã nhận xử lý")
+    browser.wait(lambda: bool(browser.text("#board details")), "the leader's board")
+    browser.driver.find_element(By.CSS_SELECTOR, "#board summary").click()
+    browser.wait(lambda: note in browser.text("#board .timeline"), "the leader's timeline")
+    assert browser.driver.find_elements(By.CSS_SELECTOR, "#board textarea") == []
     assert_local_and_clean(browser)

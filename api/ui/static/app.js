@@ -69,6 +69,21 @@
     return asText ? response.text() : response.json();
   }
 
+  async function post(path, payload) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: {
+        "Authorization": "Bearer " + sessionStorage.getItem(TOKEN),
+        "Accept-Language": LANG,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify(payload),
+    });
+    if (response.status === 401) { toLogin(true); throw new ApiError(401); }
+    if (!response.ok) throw new ApiError(response.status);
+    return response.json();
+  }
+
   function problemText(error) {
     if (error instanceof ApiError) {
       if (error.status === 404) return S.not_found;
@@ -356,7 +371,10 @@
         " ", el("span", { class: "muted" }, S.last_check + ": " + time(a.last_report_at) + " (" + ago(a.last_report_at) + ")"))));
     }
 
-    async function loadStatus() { renderStatus(await api(base + "/status")); }
+    async function loadStatus() {
+      renderStatus(await api(base + "/status"));
+      await areaIncidents(areaId, detail.name).catch(() => null);
+    }
 
     async function loadAvailability() {
       const to = new Date();
@@ -410,12 +428,114 @@
     setInterval(() => loadAvailability().catch(() => null), 5 * 60 * 1000);
   }
 
+
+  // ---- incidents ------------------------------------------------------------------------------
+  const INCIDENT_CHIP = { open: "down", acknowledged: "degraded", resolved: "up" };
+  function incidentChip(state) { return chip(INCIDENT_CHIP[state] || "unknown", S["inc_" + state] || state); }
+  function incidentTitle(incident, names) {
+    const what = S["inc_" + incident.kind] || incident.kind;
+    const device = incident.device_id ? " — " + incident.device_id : "";
+    return [names.get(incident.area_id) || incident.area_id, what + device];
+  }
+  function incidentReason(incident) {
+    return incident.reason ? (S["reason_" + incident.reason] || incident.reason) : null;
+  }
+
+  async function incidentsPage() {
+    const who = me() || {};
+    const mayHandle = who.role === "admin" || who.role === "technician";
+    const names = new Map((await api("/areas")).map((a) => [a.id, a.name]));
+    const board = $("board");
+    const select = $("state");
+
+    function timeline(detail) {
+      return el("ol", { class: "timeline" }, detail.events.map((e) => el("li", {},
+        el("span", { class: "muted" }, time(e.at) + " · "), el("strong", {}, e.actor), " ",
+        S["ev_" + e.kind] || e.kind, e.note ? el("q", {}, e.note) : null)));
+    }
+
+    function handleForm(incident, box) {
+      const id = "note-" + incident.id;
+      const note = el("textarea", { id: id, rows: "2", maxlength: "2000" });
+      const status = el("p", { class: "muted", role: "status" });
+      const ack = el("button", { type: "button", class: "primary", "data-action": "acknowledge" }, S.acknowledge);
+      const add = el("button", { type: "button", "data-action": "note" }, S.add_note);
+      async function act(kind) {
+        const text = note.value.trim();
+        if (kind === "notes" && !text) { status.textContent = S.note_needed; note.focus(); return; }
+        ack.disabled = add.disabled = true;
+        try {
+          const detail = await post("/areas/" + encodeURIComponent(incident.area_id) + "/incidents/" + incident.id + "/" + kind,
+            { note: text || null });
+          note.value = "";
+          status.textContent = S.saved;
+          Object.assign(incident, detail);
+          renderDetail(incident, detail, box);
+          box.closest("details").querySelector("summary .chip").replaceWith(incidentChip(detail.state));
+        } catch (error) { status.textContent = problemText(error); }
+        finally { ack.disabled = add.disabled = false; }
+      }
+      ack.addEventListener("click", () => act("acknowledge"));
+      add.addEventListener("click", () => act("notes"));
+      return el("div", { class: "handle" }, el("label", { for: id }, S.note_label), note,
+        el("div", { class: "buttons" }, incident.state === "open" ? ack : null, add), status);
+    }
+
+    function renderDetail(incident, detail, box) {
+      box.replaceChildren(
+        el("h3", {}, S.timeline), timeline(detail),
+        mayHandle && detail.state !== "resolved" ? handleForm(incident, box) : null);
+    }
+
+    function item(incident) {
+      const [area, what] = incidentTitle(incident, names);
+      const box = el("div", { class: "detail" }, el("p", { class: "muted" }, S.loading));
+      const details = el("details", { "data-incident": incident.id },
+        el("summary", {}, incidentChip(incident.state), " ", el("strong", {}, area), " · ", what,
+          el("span", { class: "muted block" },
+            [S.opened_at + ": " + time(incident.opened_at) + " (" + ago(incident.opened_at) + ")",
+              incidentReason(incident), incident.suppressed ? S.suppressed : null].filter(Boolean).join(" · "))),
+        box);
+      details.addEventListener("toggle", async () => {
+        if (!details.open) return;
+        try {
+          const detail = await api("/areas/" + encodeURIComponent(incident.area_id) + "/incidents/" + incident.id);
+          renderDetail(incident, detail, box);
+        } catch (error) { box.replaceChildren(el("p", { class: "alert" }, problemText(error))); }
+      });
+      return el("li", {}, details);
+    }
+
+    async function load(force) {
+      if (!force && board.querySelector("details[open]")) return; // do not pull the form away
+      const query = new URLSearchParams({ limit: "200" });
+      if (select.value) query.set("state", select.value);
+      const incidents = await api("/incidents?" + query.toString());
+      board.replaceChildren(...(incidents.length ? incidents.map(item) : [el("li", { class: "muted" }, S.no_incidents)]));
+      board.setAttribute("aria-busy", "false");
+    }
+    select.addEventListener("change", () => load(true).then(updated).catch((e) => showMessage(problemText(e))));
+    await load(true);
+    updated();
+    every(() => load(false));
+  }
+
+  async function areaIncidents(areaId, areaName) {
+    const incidents = (await api("/incidents?" + new URLSearchParams({ area_id: areaId, limit: "50" }).toString()))
+      .filter((i) => i.state !== "resolved");
+    const names = new Map([[areaId, areaName]]);
+    $("incidents").replaceChildren(...(incidents.length ? incidents.map((i) => el("li", { "data-incident": i.id },
+      incidentChip(i.state), " ", incidentTitle(i, names)[1], " · ",
+      el("span", { class: "muted" }, [S.opened_at + ": " + time(i.opened_at), incidentReason(i)].filter(Boolean).join(" · "))))
+      : [el("li", { class: "muted" }, S.no_incidents)]));
+  }
+
   // ---- start ----------------------------------------------------------------------------------
   const page = body.dataset.page;
   if (page === "login") { loginPage(); return; }
   if (!sessionStorage.getItem(TOKEN)) { toLogin(false); return; }
   setupNav();
-  const run = page === "overview" ? overviewPage : areaPage;
+  const run = { overview: overviewPage, area: areaPage, incidents: incidentsPage }[page];
   run().catch((error) => {
     if (!(error instanceof ApiError && error.status === 401)) showMessage(problemText(error));
   });
