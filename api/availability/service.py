@@ -228,7 +228,9 @@ def device_availability(
     if uplink is not None:
         for key, segs in device_segs.items():
             if key.kind is DeviceKind.CAMERA:
-                remotes[key] = _Timeline(remote(segs, uplink), edges, holes)
+                # Remote figures have no kind or area series: buckets only for device series.
+                remote_edges = edges if device_series else [start, end]
+                remotes[key] = _Timeline(remote(segs, uplink), remote_edges, holes)
     devices = []
     for key in sorted(timelines, key=lambda k: (k.kind.value, k.device_id)):
         tl = timelines[key]
@@ -259,7 +261,7 @@ def device_availability(
             continue
         health, series = _aggregate(members, edge_times)
         kind_remotes = [tl for key, tl in remotes.items() if key.kind is kind]
-        remote_total = _aggregate(kind_remotes, edge_times)[0] if kind_remotes else None
+        remote_total = figures(_sum([tl.total for tl in kind_remotes])) if kind_remotes else None
         kinds[kind] = Aggregate(
             devices=len(members), health=health, remote=remote_total, series=series
         )
@@ -283,7 +285,7 @@ def device_availability(
         area=Aggregate(
             devices=len(timelines),
             health=area_health,
-            remote=_aggregate(list(remotes.values()), edge_times)[0] if remotes else None,
+            remote=figures(_sum([tl.total for tl in remotes.values()])) if remotes else None,
             series=area_series,
         ),
         sources={"rollup_rows": runs.rollup_rows, "raw_rows": runs.raw_rows},

@@ -258,6 +258,13 @@ def test_scripted_timeline_through_broker_and_ingest(
         assert stale_blocks(influx, AREA, W0, W1) == []
         after = device_availability(influx, AREA, W0, W1, MAINTENANCE)
         _check_after_late(after)
+        # Without per-device series (long windows): the same totals, kind and area figures.
+        lean = device_availability(influx, AREA, W0, W1, MAINTENANCE, device_series=False)
+        assert [(d.health, d.remote) for d in lean.devices] == [
+            (d.health, d.remote) for d in after.devices
+        ]
+        assert (lean.kinds, lean.area) == (after.kinds, after.area)
+        assert all(d.series == [] and d.remote_series is None for d in lean.devices)
         # A camera the catalog lists but nobody ever heard from: all unknown, lowers coverage.
         listed = [ExpectedDevice("cam-mới", DeviceKind.CAMERA, "Camera mới"), *EXPECTED]
         with_catalog = device_availability(influx, AREA, W0, W1, MAINTENANCE, expected=listed)
