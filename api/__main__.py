@@ -2,7 +2,7 @@
 
     python -m api [serve]
     python -m api migrate
-    python -m api create-user NAME --role ROLE [--commune ID ...] [--area ID ...]
+    python -m api create-user NAME --role ROLE [--commune ID ...] [--area ID ...] [--with-token L]
     python -m api create-token NAME [--days N] [--label TEXT]
     python -m api import-catalog FILE
     python -m api export-catalog
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from api.access import Role
 from api.accounts import AccountError, create_user, issue_token
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--area", action="append", default=[], help="scope (technician, leader)")
     user.add_argument("--name", help="display name")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.add_argument("--with-token", metavar="LABEL", help="also issue an API token (printed)")
     token = sub.add_parser("create-token", help="issue an API token for a machine or script")
     token.add_argument("username")
     token.add_argument("--days", type=int, default=365)
@@ -60,6 +62,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     sets.add_argument("files", type=Path, nargs="*")
     return parser
+
+
+def _create_user(session: Session, actor: str, args: argparse.Namespace) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    create_user(
+        session, actor, args.username, Role(args.role), password, args.commune, args.area, args.name
+    )
+    if generated:
+        print(f"password for {args.username}: {password}")
+    if args.with_token:
+        lifetime = timedelta(days=365)
+        print(
+            f"token: {issue_token(session, actor, args.username, 'api', lifetime, args.with_token)}"
+        )
+
+
+def _load_criteria(session: Session, actor: str, args: argparse.Namespace) -> None:
+    for path in args.files or sorted(BUILTIN_SETS.glob("*.yaml")):
+        row = store_set(session, path.read_bytes(), actor)
+        print(f"{row.set_id} v{row.version} sha256={row.sha256}")
+
+
+def _import_catalog(session: Session, actor: str, args: argparse.Namespace) -> None:
+    counts = import_catalog(session, args.file.read_bytes(), actor)
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def _create_token(session: Session, actor: str, args: argparse.Namespace) -> None:
+    print(issue_token(session, actor, args.username, "api", timedelta(days=args.days), args.label))
+
+
+def _export_catalog(session: Session, actor: str, args: argparse.Namespace) -> None:
+    sys.stdout.write(export_catalog(session).decode("utf-8"))
+
+
+COMMANDS = {
+    "create-user": _create_user,
+    "create-token": _create_token,
+    "import-catalog": _import_catalog,
+    "export-catalog": _export_catalog,
+    "load-criteria": _load_criteria,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,41 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
         return 0
     catalog = Catalog(settings.database_url)
-    migrate(catalog.engine)
-    actor = f"cli:{getpass.getuser()}"
     try:
-        with catalog.transaction() as session:
-            if args.command == "create-user":
-                password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-                generated = password is None
-                password = password or secrets.token_urlsafe(12)
-                create_user(
-                    session,
-                    actor,
-                    args.username,
-                    Role(args.role),
-                    password,
-                    args.commune,
-                    args.area,
-                    args.name,
-                )
-                if generated:
-                    print(f"password for {args.username}: {password}")
-            elif args.command == "create-token":
-                print(
-                    issue_token(
-                        session, actor, args.username, "api", timedelta(days=args.days), args.label
-                    )
-                )
-            elif args.command == "import-catalog":
-                counts = import_catalog(session, args.file.read_bytes(), actor)
-                print(" ".join(f"{k}={v}" for k, v in counts.items()))
-            elif args.command == "load-criteria":
-                for path in args.files or sorted(BUILTIN_SETS.glob("*.yaml")):
-                    row = store_set(session, path.read_bytes(), actor)
-                    print(f"{row.set_id} v{row.version} sha256={row.sha256}")
-            elif args.command == "export-catalog":
-                sys.stdout.write(export_catalog(session).decode("utf-8"))
+        migrate(catalog.engine)
+        if args.command != "migrate":
+            with catalog.transaction() as session:
+                COMMANDS[args.command](session, f"cli:{getpass.getuser()}", args)
     except (AccountError, CatalogFileError, CriteriaSetError, SetConflict, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

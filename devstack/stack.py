@@ -60,14 +60,19 @@ class Stack:
             }
         )
 
-    def start_ingest(self) -> Child:
+    def start_ingest(self, wait: bool = True) -> Child:
         self.ingest = Child(
             "ingest", python_module("ingest"), self.workdir / "ingest.log", env=self.env()
         )
         self.ingest.start()
+        if wait:
+            self.wait_ingest()
+        return self.ingest
+
+    def wait_ingest(self) -> None:
+        assert self.ingest is not None  # noqa: S101 - started first
         ready = self.metrics_url.replace("/metrics", "/readyz")
         self.ingest.wait_ready(lambda: _http_ok(ready), timeout=30)
-        return self.ingest
 
     def api_cli(self, *args: str, stdin: str = "") -> str:
         """Run ``python -m api ARGS`` against this stack's catalog; its standard output."""
@@ -92,10 +97,17 @@ class Stack:
 
     def start_api(self) -> Child:
         if not self.api_token:
-            self.api_cli("create-user", "devstack-admin", "--role", "admin", "--name", "devstack")
-            self.api_token = self.api_cli(
-                "create-token", "devstack-admin", "--label", "devstack"
-            ).strip()
+            output = self.api_cli(
+                "create-user",
+                "devstack-admin",
+                "--role",
+                "admin",
+                "--name",
+                "devstack",
+                "--with-token",
+                "devstack",
+            )
+            self.api_token = output.split("token:", 1)[1].strip()
         self.api = Child("api", python_module("api"), self.workdir / "api.log", env=self.env())
         self.api.start()
         self.api.wait_ready(
@@ -106,8 +118,9 @@ class Stack:
     def start(self) -> Stack:
         self.mosquitto.start()
         self.influxdb.start()
-        self.start_ingest()
+        self.start_ingest(wait=False)  # ingest starts while the API's catalog is prepared
         self.start_api()
+        self.wait_ingest()
         return self
 
     def stop(self) -> None:
