@@ -1,7 +1,8 @@
 """The OpenAPI explorer (Swagger UI) from local files: FastAPI's default page loads it from a CDN,
 which shows a blank page on a village LAN without internet.
 
-The files come from the ``swagger-ui-bundle`` package (Swagger UI 4, vendored in the wheel).
+The files come from the ``swagger-ui-py`` package (Swagger UI 5, which reads OpenAPI 3.1 as
+FastAPI writes it; Swagger UI 4 cannot), vendored in its wheel.
 The app factory turns FastAPI's own ``/docs`` and ``/redoc`` off; this router serves ``/docs``.
 """
 
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
+import swagger_ui  # type: ignore[import-untyped]
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
 router = APIRouter(include_in_schema=False)
-VENDOR = Path(swagger_ui_bundle.swagger_ui_path)
+VENDOR = Path(swagger_ui.__file__).parent / "static"
 FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",

@@ -373,6 +373,12 @@ def test_search_folds_vietnamese_and_english_is_a_toggle(fleet: Stack, browser: 
     assert browser.js("return document.documentElement.lang") == "en"
     browser.open("/ui/overview?lang=vi")
     assert browser.text("h1") == "Tổng quan các khu dân cư"
+
+    # The OpenAPI explorer works on a LAN without internet: its files are served locally.
+    browser.open("/docs")
+    browser.wait(lambda: "smartarea API" in browser.text(".swagger-ui .info .title"), "Swagger UI")
+    browser.wait(lambda: "/areas/{area_id}/status" in browser.text(".swagger-ui"), "the routes")
+    browser.screenshot("docs-desktop")
     assert_local_and_clean(browser)
 
 
