@@ -7,6 +7,7 @@
     python -m api import-catalog FILE
     python -m api export-catalog
     python -m api load-criteria [FILE ...]   (no file: the built-in sets)
+    python -m api rollup-job [--once]        (availability roll-ups; see api/rollup_job.py)
 
 Settings come from SMARTAREA_* variables; a wrong one stops the command and names the variable.
 Passwords are read from standard input (one line) or generated and printed once.
@@ -16,23 +17,32 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import secrets
+import signal
 import sys
-from datetime import timedelta
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Role
 from api.accounts import AccountError, create_user, issue_token
 from api.catalog.db import Catalog, migrate
 from api.catalog.io import CatalogFileError, export_catalog, import_catalog
+from api.catalog.models import Area
 from api.criteria.service import SetConflict, store_set
 from api.criteria.sets import CriteriaSetError
 from api.main import create_app
+from api.rollup_job import run_once
 from api.settings import ApiSettings
+from tsdb.influxql import InfluxQL
+from tsdb.writer import InfluxV1Writer
 
 BUILTIN_SETS = Path(__file__).parent / "criteria" / "builtin"
 
@@ -61,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         "load-criteria", help="load criteria sets (YAML); no file: the built-in ones"
     )
     sets.add_argument("files", type=Path, nargs="*")
+    job = sub.add_parser("rollup-job", help="build and refresh the availability roll-up blocks")
+    job.add_argument("--once", action="store_true", help="one round, then exit")
+    job.add_argument("--every-s", type=float, default=300, help="seconds between rounds")
+    job.add_argument("--days", type=int, default=7, help="how far back to build and refresh")
     return parser
 
 
@@ -99,6 +113,52 @@ def _export_catalog(session: Session, actor: str, args: argparse.Namespace) -> N
     sys.stdout.write(export_catalog(session).decode("utf-8"))
 
 
+def _rollup_job(settings: ApiSettings, args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    password = settings.influx_password.get_secret_value() if settings.influx_password else None
+    token = settings.influx_token.get_secret_value() if settings.influx_token else None
+    influx = InfluxQL(
+        settings.influx_url, settings.influx_database, settings.influx_username, password, token
+    )
+    writer = InfluxV1Writer(
+        settings.influx_url,
+        settings.influx_database,
+        None,
+        settings.influx_username,
+        password,
+        token,
+    )
+    catalog = Catalog(settings.database_url)
+    migrate(catalog.engine)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            with catalog.sessions() as session:
+                area_ids = list(session.execute(select(Area.id).order_by(Area.id)).scalars())
+            tally = run_once(influx, writer, area_ids, datetime.now(UTC), timedelta(days=args.days))
+            logging.getLogger("api.rollup_job").info(
+                "%d areas: %d blocks built, %d rebuilt, %d areas failed",
+                len(area_ids),
+                tally.built,
+                tally.rebuilt,
+                tally.failed_areas,
+            )
+            if args.once:
+                break
+            deadline = time.monotonic() + args.every_s
+            while not stop.is_set() and time.monotonic() < deadline:
+                stop.wait(0.2)  # short slices: see edge.agent._sleep_until for why
+    finally:
+        influx.close()
+        writer.close()
+        catalog.close()
+    return 0
+
+
 COMMANDS = {
     "create-user": _create_user,
     "create-token": _create_token,
@@ -120,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "serve"):
         uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
         return 0
+    if args.command == "rollup-job":
+        return _rollup_job(settings, args)
     catalog = Catalog(settings.database_url)
     try:
         migrate(catalog.engine)

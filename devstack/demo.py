@@ -166,8 +166,15 @@ def main(argv: list[str] | None = None) -> int:
         stack.api_cli("load-criteria")  # the shipped criteria sets
         users = create_demo_users(stack)
         broker = ("127.0.0.1", stack.mosquitto.port)
+        rollups = Child(
+            "rollup-job",
+            python_module("api", "rollup-job", "--every-s", "300"),
+            args.workdir / "rollup-job.log",
+            env=stack.env(),
+        ).start()
         for _ in run_fleet(args.workdir, broker, stop):
             _print_welcome(stack, load_fleet(), users, args.workdir)
+        rollups.stop()
         print("\nĐã dừng / stopped.", flush=True)
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,50 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
     leader = _user(stack, "truong-khu-khac", "leader", "--area", AREA)
     assert _request(stack, "GET", f"/areas/{AREA}/availability?{query}", leader)[0] == 200
     assert _request(stack, "GET", f"/areas/{AREA}/availability?{query}", None)[0] == 401
+
+
+def test_rollup_job_builds_blocks_that_answer_like_raw_points(stack: Stack) -> None:
+    stack.load_catalog(catalog_yaml(AREA, [("cam-01", "camera")]))
+    now = datetime.now(UTC)
+    t0 = (now - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    with publisher(stack.mosquitto.port) as publish:
+        for i in range(36):  # three hours, one report every five minutes
+            down = 10 <= i < 14
+            result = DeviceResult(
+                device_id="cam-01",
+                kind="camera",
+                status=Status.DOWN if down else Status.UP,
+                reason="refused" if down else None,
+                duration_ms=5.0,
+            )
+            report = Report(
+                area_id=AREA,
+                agent_id="nvh",
+                seq=i + 1,
+                interval_s=300,
+                observed_at=t0 + timedelta(minutes=5 * i),
+                results=[result],
+            )
+            publish(topics.report_topic(AREA, "nvh"), report.to_json())
+    query = urllib.parse.urlencode(
+        {"from": t0.isoformat(), "to": (t0 + timedelta(hours=3)).isoformat()}
+    )
+
+    def health(extra: str) -> dict[str, Any]:
+        status, body = api_get(stack, f"/areas/{AREA}/availability?{query}{extra}")
+        assert status == 200, body
+        return dict(body)
+
+    def stored() -> bool:
+        devices = health("&raw=true")["devices"]
+        return bool(devices) and devices[0]["health"]["up_s"] == 32 * 300
+
+    wait_for(stored, "the three hours of reports")
+    before = health("")
+    assert before["sources"].get("rollup_rows", 0) == 0
+    out = stack.api_cli("rollup-job", "--once", "--days", "1")
+    assert out == ""  # the job logs to stderr; standard output stays clean
+    after = health("")
+    assert after["sources"]["rollup_rows"] > 0
+    assert after["devices"][0]["health"] == health("&raw=true")["devices"][0]["health"]
+    assert after["devices"][0]["health"]["outages"] == 1

@@ -22,10 +22,10 @@ def _env(service: str) -> dict[str, str]:
 
 
 def test_the_whole_stack_is_there() -> None:
-    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "demo"}
+    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "rollups", "demo"}
     assert SERVICES["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert SERVICES["influxdb"]["image"] == "influxdb:2.7"
-    for service in ("ingest", "api", "demo"):
+    for service in ("ingest", "api", "rollups", "demo"):
         assert SERVICES[service]["build"] == "."
 
 
@@ -50,7 +50,11 @@ def test_influxdb_is_initialised_with_org_bucket_and_token() -> None:
 
 
 def test_every_variable_is_a_real_setting_of_its_service() -> None:
-    for service, settings in (("ingest", IngestSettings), ("api", ApiSettings)):
+    for service, settings in (
+        ("ingest", IngestSettings),
+        ("api", ApiSettings),
+        ("rollups", ApiSettings),
+    ):
         fields = {f"SMARTAREA_{name.upper()}" for name in settings.model_fields}
         env = _env(service)
         unknown = {key for key in env if key.startswith("SMARTAREA_")} - fields
