@@ -141,6 +141,24 @@ def area_page(
     )
 
 
+@pages.get("/areas/{area_id}/certification", response_class=HTMLResponse)
+def certification_page(
+    request: Request,
+    area_id: Annotated[str, Path_(pattern=SLUG_PATTERN, max_length=SLUG_MAX)],
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "certification.html",
+        lang,
+        lang_cookie,
+        None,
+        page="certification",
+        area_id=area_id,
+    )
+
+
 @pages.get("/static/{name}")
 def static_asset(name: str, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     asset = ASSETS.get(name)

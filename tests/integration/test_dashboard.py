@@ -545,3 +545,32 @@ def test_incident_board_acknowledge_with_a_note(fleet: Stack, browser: Browser) 
     browser.wait(lambda: note in browser.text("#board .timeline"), "the leader's timeline")
     assert browser.driver.find_elements(By.CSS_SELECTOR, "#board textarea") == []
     assert_local_and_clean(browser)
+
+
+def test_certification_page_verdicts_and_a_verified_report(fleet: Stack, browser: Browser) -> None:
+    fleet.api_cli("load-criteria")  # the shipped sets
+    browser.size(DESKTOP)
+    browser.login("kiem-dinh")
+    browser.open(f"/ui/areas/{AREA_A}/certification")
+    browser.wait(lambda: bool(browser.text("#criteria tbody tr")), "the criteria table")
+    overall = browser.chips("#overall")
+    assert len(overall) == 1 and overall[0] in {"Đạt", "Không đạt", "Chưa đủ dữ liệu"}
+    rows = browser.driver.find_elements(By.CSS_SELECTOR, "#criteria tbody tr")
+    assert len(rows) >= 2
+    assert "Khu 6 — Đồng Trà" in browser.text("h1")
+    browser.driver.find_element(By.ID, "issue").click()
+    browser.wait(lambda: "Đã lập báo cáo số" in browser.text("#report-out"), "the issued report")
+    browser.driver.find_element(By.ID, "verify").click()
+    browser.wait(lambda: "Khớp" in browser.text("#verify-out"), "the report verified")
+    browser.screenshot("certification-desktop")
+    browser.size(PHONE)
+    browser.screenshot("certification-phone")
+    assert_local_and_clean(browser)
+    browser.logout()
+
+    # A leader reads the verdicts of their own area but issues no report.
+    browser.login("truong-khu-6")
+    browser.open(f"/ui/areas/{AREA_A}/certification")
+    browser.wait(lambda: bool(browser.text("#criteria tbody tr")), "the leader's criteria table")
+    assert not browser.driver.find_element(By.ID, "report").is_displayed()
+    assert_local_and_clean(browser)

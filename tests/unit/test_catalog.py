@@ -157,7 +157,7 @@ def test_weekly_maintenance_in_vietnam_time() -> None:
 def test_every_route_but_health_and_login_checks_the_caller() -> None:
     # The dashboard's shells and assets carry no data: their script reads the API with the token.
     dashboard = {"/ui", "/ui/login", "/ui/overview", "/ui/incidents", "/ui/areas/{area_id}"}
-    dashboard |= {"/ui/static/{name}"}
+    dashboard |= {"/ui/areas/{area_id}/certification", "/ui/static/{name}"}
     dashboard |= {"/docs", "/docs/oauth2-redirect", "/ui/vendor/{name}"}  # the OpenAPI explorer
     public = {"/healthz", "/auth/token"} | dashboard
 
