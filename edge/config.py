@@ -103,4 +103,12 @@ def load(path: Path) -> AgentConfig:
         raise ConfigError(f"{path}: invalid configuration:\n{describe(exc)}") from None
     if not config.state_dir.is_absolute():  # a default never passes through the validator
         config = config.model_copy(update={"state_dir": path.parent / config.state_dir})
-    return config
+    # Cameras keep their reference frames with the rest of the agent's state unless told otherwise.
+    references = config.state_dir / "camera-reference"
+    devices = [
+        d.model_copy(update={"reference_dir": references})
+        if hasattr(d, "reference_dir") and d.reference_dir is None
+        else d
+        for d in config.devices
+    ]
+    return config.model_copy(update={"devices": devices})

@@ -14,7 +14,6 @@ import logging
 import time
 import urllib.parse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import cv2
@@ -26,7 +25,7 @@ from contract.models import DeviceKind, DeviceResult, Status
 from edge.camera.health import Health
 from edge.camera.imaging import CameraImaging
 from edge.probes import httpauth
-from edge.probes.base import Credentials, Probe, ProbeConfig
+from edge.probes.base import ConfigPath, Credentials, Probe, ProbeConfig
 from edge.probes.netfail import reason_for
 
 logger = logging.getLogger(__name__)
@@ -49,10 +48,10 @@ class CameraSnapshotConfig(ProbeConfig):
     image_health: bool = Field(
         default=True, description="judge the picture (black, frozen, covered, moved, blurred, dark)"
     )
-    reference_dir: Path | None = Field(
+    reference_dir: ConfigPath | None = Field(
         default=None,
-        description="folder for the camera's reference frame (absolute, or relative to the "
-        "working directory); without it the first good frame is kept in memory only",
+        description="folder for the camera's reference frame (relative paths: beside the config "
+        "file); the agent defaults it to STATE_DIR/camera-reference",
     )
     confirm_after: int = Field(
         default=3, ge=1, le=20, description="consecutive faulty probes before a fault is reported"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import time
 import urllib.parse
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -20,7 +19,7 @@ from contract.models import DeviceKind, DeviceResult, Status
 from edge.camera.health import Health
 from edge.camera.imaging import CameraImaging
 from edge.probes import httpauth
-from edge.probes.base import Credentials, Probe, ProbeConfig
+from edge.probes.base import ConfigPath, Credentials, Probe, ProbeConfig
 from edge.probes.camera import FAULT_STATUS
 from edge.probes.netfail import reason_for
 from edge.probes.rtspcapture import sample_stream
@@ -45,7 +44,7 @@ class CameraRtspConfig(ProbeConfig):
 
     min_fps: float = Field(default=1.0, ge=0, description="below this the stream is degraded")
     image_health: bool = Field(default=True, description="judge the last frame's picture")
-    reference_dir: Path | None = Field(
+    reference_dir: ConfigPath | None = Field(
         default=None, description="folder for the reference frame (see camera_snapshot)"
     )
     confirm_after: int = Field(default=3, ge=1, le=20, description="probes to confirm a fault")

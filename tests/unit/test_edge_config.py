@@ -111,3 +111,13 @@ def test_relative_paths_mean_beside_the_config_file(tmp_path: Path) -> None:
     camera = config.devices[0]
     assert camera.auth is not None and camera.auth.password_file == tmp_path / "secrets" / "cam01"  # type: ignore[union-attr]
     assert config.state_dir == tmp_path / "state"
+
+
+def test_camera_references_live_with_the_agent_state(tmp_path: Path) -> None:
+    config = load(_write(tmp_path, GOOD))
+    camera = config.devices[0]
+    assert camera.reference_dir == tmp_path / "state" / "camera-reference"  # type: ignore[union-attr]
+    text = GOOD.replace(
+        'type = "camera_snapshot"', 'type = "camera_snapshot"\nreference_dir = "refs"'
+    )
+    assert load(_write(tmp_path, text)).devices[0].reference_dir == tmp_path / "refs"  # type: ignore[union-attr]
