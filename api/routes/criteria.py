@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -99,14 +100,27 @@ class Verification(BaseModel):
     changed: list[str] = Field(description="criteria whose evidence differs now ('overall' too)")
 
 
-def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+@dataclass(frozen=True)
+class Assessment:
+    """What a verdict is asked for: a criteria set and a window (UTC)."""
+
+    set_id: str
+    start: datetime
+    end: datetime
+
+
+def assessment(
+    set_id: Annotated[str, Query(alias="set", pattern=SLUG_PATTERN, description="criteria set")],
+    start: Annotated[datetime, Query(alias="from", description="start, with offset")],
+    end: Annotated[datetime, Query(alias="to", description="end, with offset")],
+) -> Assessment:
     if start.tzinfo is None or end.tzinfo is None:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, "from and to need a UTC offset")
     if not timedelta(0) < end - start <= timedelta(days=3 * 366):
         raise HTTPException(
             http.HTTP_422_UNPROCESSABLE_CONTENT, "from must precede to (max 3 years)"
         )
-    return start.astimezone(UTC), end.astimezone(UTC)
+    return Assessment(set_id, start.astimezone(UTC), end.astimezone(UTC))
 
 
 def _set(session: Session, set_id: str) -> CriteriaSet:
@@ -263,15 +277,18 @@ def criteria(
     session: Annotated[Session, Depends(db_session)],
     db: Annotated[InfluxQL, Depends(influx)],
     config: Annotated[ApiSettings, Depends(settings)],
-    set_id: Annotated[str, Query(alias="set", pattern=SLUG_PATTERN)],
-    start: Annotated[datetime, Query(alias="from")],
-    end: Annotated[datetime, Query(alias="to")],
+    ask: Annotated[Assessment, Depends(assessment)],
 ) -> Evaluation:
-    window = _window(start, end)
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
     return evaluate_area(
-        session, db, area, _set(session, set_id), *window, config.stale_after_intervals
+        session,
+        db,
+        area,
+        _set(session, ask.set_id),
+        ask.start,
+        ask.end,
+        config.stale_after_intervals,
     )
 
 
@@ -282,20 +299,19 @@ def issue_report(
     session: Annotated[Session, Depends(db_session)],
     db: Annotated[InfluxQL, Depends(influx)],
     config: Annotated[ApiSettings, Depends(settings)],
-    set_id: Annotated[str, Query(alias="set", pattern=SLUG_PATTERN)],
-    start: Annotated[datetime, Query(alias="from")],
-    end: Annotated[datetime, Query(alias="to")],
+    ask: Annotated[Assessment, Depends(assessment)],
 ) -> ReportOut:
-    window = _window(start, end)
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
-    stored = _set(session, set_id)
-    evaluation = evaluate_area(session, db, area, stored, *window, config.stale_after_intervals)
+    stored = _set(session, ask.set_id)
+    evaluation = evaluate_area(
+        session, db, area, stored, ask.start, ask.end, config.stale_after_intervals
+    )
     row = IssuedReport(
         area_id=area_id,
         criteria_set_id=stored.id,
-        window_from=window[0],
-        window_to=window[1],
+        window_from=ask.start,
+        window_to=ask.end,
         evidence=evaluation.model_dump(mode="json"),
         evidence_sha256=report.evidence_sha256(evaluation),
         issued_by=caller.username,
@@ -307,7 +323,7 @@ def issue_report(
         caller.username,
         "report.issue",
         f"area:{area_id}",
-        {"report_id": row.id, "sha256": row.evidence_sha256, "set": set_id},
+        {"report_id": row.id, "sha256": row.evidence_sha256, "set": ask.set_id},
     )
     session.commit()
     return _report_out(row, stored)
@@ -387,19 +403,18 @@ def commune_criteria(
     session: Annotated[Session, Depends(db_session)],
     db: Annotated[InfluxQL, Depends(influx)],
     config: Annotated[ApiSettings, Depends(settings)],
-    set_id: Annotated[str, Query(alias="set", pattern=SLUG_PATTERN)],
-    start: Annotated[datetime, Query(alias="from")],
-    end: Annotated[datetime, Query(alias="to")],
+    ask: Annotated[Assessment, Depends(assessment)],
     min_share_pct: Annotated[float, Query(ge=0, le=100, description="e.g. 25 (Thanh Hóa)")] = 25,
 ) -> dict[str, object]:
-    window = _window(start, end)
     commune = session.get(Commune, commune_id)
     if commune is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, "no such commune")
-    stored = _set(session, set_id)
+    stored = _set(session, ask.set_id)
     areas = session.execute(select(Area).where(Area.commune_id == commune_id)).scalars().all()
     verdicts = {
-        a.id: evaluate_area(session, db, a, stored, *window, config.stale_after_intervals).overall
+        a.id: evaluate_area(
+            session, db, a, stored, ask.start, ask.end, config.stale_after_intervals
+        ).overall
         for a in areas
         if caller.may_see_area(a.id, a.commune_id)
     }
