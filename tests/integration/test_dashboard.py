@@ -228,10 +228,11 @@ class Browser:
         self.console += self.driver.get_log("browser")
 
     def page_weight(self) -> int:
-        """Bytes this page transferred (document and every resource), from Resource Timing."""
+        """Bytes of this page (document, every resource and API answer) as a first visit with an
+        empty cache transfers them, from Resource Timing (a cached file counts its body size)."""
         weight: int = self.js(
-            "return performance.getEntries()"
-            ".filter(e => 'transferSize' in e).reduce((n, e) => n + e.transferSize, 0)"
+            "return performance.getEntries().filter(e => 'transferSize' in e)"
+            ".reduce((n, e) => n + (e.transferSize || e.encodedBodySize), 0)"
         )
         return weight
 
