@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--once", action="store_true", help="one round, then exit")
     job.add_argument("--every-s", type=float, default=300, help="seconds between rounds")
     job.add_argument("--days", type=int, default=7, help="how far back to build and refresh")
+    job.add_argument("--months", type=int, default=2, help="completed months to build")
     return parser
 
 
@@ -139,7 +140,9 @@ def _rollup_job(settings: ApiSettings, args: argparse.Namespace) -> int:
         while not stop.is_set():
             with catalog.sessions() as session:
                 area_ids = list(session.execute(select(Area.id).order_by(Area.id)).scalars())
-            tally = run_once(influx, writer, area_ids, datetime.now(UTC), timedelta(days=args.days))
+            tally = run_once(
+                influx, writer, area_ids, datetime.now(UTC), timedelta(days=args.days), args.months
+            )
             logging.getLogger("api.rollup_job").info(
                 "%d areas: %d blocks built, %d rebuilt, %d areas failed",
                 len(area_ids),

@@ -7,7 +7,7 @@ outbox draining after a fibre cut) made stale. Without it every answer is still 
 slower, read from raw points.
 
     python -m api rollup-job            # every 5 minutes until stopped
-    python -m api rollup-job --once
+    python -m api rollup-job --once --months 12   # also backfill a year of month blocks
 """
 
 from __future__ import annotations
@@ -37,10 +37,23 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _wanted(now: datetime, catch_up: timedelta) -> list[tuple[datetime, datetime]]:
-    """Completed local days, then completed hours of the current local day, within ``catch_up``."""
+def _month_start(moment: datetime) -> datetime:
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _wanted(now: datetime, catch_up: timedelta, months: int = 0) -> list[tuple[datetime, datetime]]:
+    """Completed local months (``months`` back), completed local days within ``catch_up``, and
+    the completed hours of the current local day. A larger block supersedes those inside it."""
     today = now.astimezone(VN).replace(hour=0, minute=0, second=0, microsecond=0)
     wanted = []
+    this_month = _month_start(today)
+    month = this_month
+    for _ in range(months):
+        month = _month_start(month - timedelta(days=1))
+    while month < this_month:
+        following = _month_start(month + timedelta(days=32))
+        wanted.append((month.astimezone(UTC), following.astimezone(UTC)))
+        month = following
     day = today - timedelta(days=max(1, catch_up.days))
     while day < today:
         wanted.append((day.astimezone(UTC), (day + timedelta(days=1)).astimezone(UTC)))
@@ -53,17 +66,24 @@ def _wanted(now: datetime, catch_up: timedelta) -> list[tuple[datetime, datetime
 
 
 def run_once(
-    influx: InfluxQL, writer: Writer, area_ids: list[str], now: datetime, catch_up: timedelta
+    influx: InfluxQL,
+    writer: Writer,
+    area_ids: list[str],
+    now: datetime,
+    catch_up: timedelta,
+    months: int = 0,
 ) -> Tally:
     tally = Tally()
-    wanted = _wanted(now, catch_up)
+    wanted = _wanted(now, catch_up, months)
     if not wanted:
         return tally
+    first = min(start for start, _ in wanted)
     for area_id in area_ids:
         try:
-            have = {(s, e) for s, e, _ in blocks(influx, area_id, _ms(wanted[0][0]), _ms(now))}
+            have = blocks(influx, area_id, _ms(first), _ms(now))
             for start, end in wanted:
-                if (_ms(start), _ms(end)) not in have:
+                # Built already, on its own or inside a larger block (a day in its month).
+                if not any(s <= _ms(start) and _ms(end) <= e for s, e, _ in have):
                     materialize(influx, writer, area_id, start, end)
                     tally.built += 1
             tally.rebuilt += len(refresh(influx, writer, area_id, now - catch_up, now))
