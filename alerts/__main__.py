@@ -9,6 +9,7 @@ import threading
 
 from pydantic import ValidationError
 
+from alerts.metrics import serve
 from alerts.routing import Routing, RoutingError, load
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
@@ -43,10 +44,20 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    server = None
+    if settings.alerts_metrics_port is not None:
+        server = serve(
+            service.metrics,
+            service.subscribed.is_set,
+            settings.alerts_metrics_host,
+            settings.alerts_metrics_port,
+        )
     service.start()
     while not stop.wait(0.2):
         pass
     service.stop()
+    if server is not None:
+        server.shutdown()
     return 0
 
 

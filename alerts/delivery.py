@@ -125,6 +125,10 @@ class Dispatcher:
             self._cond.notify()
         return len(contacts)
 
+    def depth(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
     def idle(self) -> bool:
         with self._cond:
             return not self._heap and not self._busy

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from alerts.delivery import Attempt, Dispatcher, Grouper
 from alerts.engine import DEFAULT_THRESHOLDS, Closed, Effect, Engine, Key, Opened, Rules, Thresholds
 from alerts.messages import Item, Message, Purpose
+from alerts.metrics import render
 from alerts.routing import Routing
 from alerts.senders import Senders
 from alerts.settings import AlertsSettings
@@ -99,6 +100,17 @@ class AlertService:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
+
+    def metrics(self) -> str:
+        """The counters, and what is open or waiting right now, as Prometheus text."""
+        with self._lock:
+            open_incidents = len(self._open)
+        gauges = {
+            "open_incidents": float(open_incidents),
+            "delivery_queue": float(self.dispatcher.depth()),
+            "delivery_dropped": float(self.dispatcher.dropped),
+        }
+        return render(dict(self.counters), gauges)
 
     # --- catalog look-ups ----------------------------------------------------------------------
 

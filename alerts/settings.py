@@ -73,6 +73,11 @@ class AlertsSettings(BaseSettings):
         default=30.0, gt=0, description="re-read maintenance windows this often"
     )
 
+    alerts_metrics_host: str = Field(default="127.0.0.1", description="/metrics address")
+    alerts_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="/metrics and /readyz port (none: off)"
+    )
+
     @model_validator(mode="after")
     def _hysteresis(self) -> AlertsSettings:
         if self.alerts_flap_low >= self.alerts_flap_high:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from api.catalog.db import Catalog, migrate
 from api.catalog.incidents import Delivery, Incident
 from api.catalog.models import Area, Commune, Province
 from contract.models import DeviceKind, Status
-from devstack.processes import Child, child_env, python_module
+from devstack.processes import Child, child_env, free_port, python_module
 from devstack.servers import Mosquitto
 from tests.integration.alerts_harness import HttpReceiver, report, result
 from tests.integration.conftest import publisher, wait_for
@@ -23,6 +25,16 @@ from tests.integration.conftest import publisher, wait_for
 KHU6, KHU7, AGENT = "son-vi-khu-6", "son-vi-khu-7", "pc"
 BOT_TOKEN = "123456:bi-mat-telegram"
 ZALO_TOKEN = "zalo-access-token-bi-mat"
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
 
 
 def _catalog(url: str) -> None:
@@ -42,6 +54,7 @@ def test_alerts_process_pages_by_telegram_and_zalo_for_its_own_areas(
     url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
     _catalog(url)
     receiver = HttpReceiver()
+    metrics_port = free_port()
     routing = tmp_path / "routing.toml"
     routing.write_text(
         f"""
@@ -70,12 +83,13 @@ notify = [
             "SMARTAREA_ALERTS_AREAS": json.dumps([KHU6]),
             "SMARTAREA_ALERTS_GROUP_WINDOW_S": "0.2",
             "SMARTAREA_ALERTS_TICK_S": "0.05",
+            "SMARTAREA_ALERTS_METRICS_PORT": str(metrics_port),
         }
     )
     alerts = Child("alerts", python_module("alerts"), tmp_path / "alerts.log", env=env)
     try:
         with alerts:
-            alerts.wait_ready(lambda: "subscribed to" in alerts.log_tail(), timeout=30)
+            alerts.wait_ready(lambda: _get(metrics_port, "/readyz")[0] == 200, timeout=30)
             now = datetime.now(UTC)
             with publisher(mosquitto.port) as publish:
                 for area in (KHU6, KHU7):
@@ -92,6 +106,15 @@ notify = [
             assert zalo[0].headers["access_token"] == ZALO_TOKEN
             assert zalo[0].json()["recipient"] == {"user_id": "8412345"}
             assert "Camera cam-01: down" in zalo[0].json()["message"]["text"], "English asked"
+            wait_for(
+                lambda: (
+                    "smartarea_alerts_delivery_sent_total 2" in _get(metrics_port, "/metrics")[1]
+                ),
+                "deliveries counted",
+            )
+            text = _get(metrics_port, "/metrics")[1]
+            assert "smartarea_alerts_reports_total 3" in text, "only its own area's reports"
+            assert "smartarea_alerts_open_incidents 1" in text
         assert alerts.proc is not None and alerts.proc.returncode == 0
     finally:
         receiver.close()
