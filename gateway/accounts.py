@@ -26,6 +26,7 @@ from gateway.files import write_private
 ACCOUNTS_FILE = "accounts.json"
 INGEST_USER = "smartarea-ingest"
 API_USER = "smartarea-api"
+ALERTS_USER = "smartarea-alerts"
 
 
 class Role(StrEnum):
@@ -33,6 +34,10 @@ class Role(StrEnum):
     BRIDGE = "bridge"  # a commune broker forwarding its areas' agents, over TLS
     INGEST = "ingest"  # reads reports and presence, on loopback
     API = "api"  # publishes commands, on loopback
+    ALERTS = "alerts"  # reads reports and presence (its own session), on loopback
+
+
+SERVICE_ROLES = frozenset({Role.INGEST, Role.API, Role.ALERTS})
 
 
 class Listener(StrEnum):
@@ -53,7 +58,7 @@ class Account(BaseModel):
 
     @property
     def listener(self) -> Listener:
-        return Listener.LOCAL if self.role in (Role.INGEST, Role.API) else Listener.AGENTS
+        return Listener.LOCAL if self.role in SERVICE_ROLES else Listener.AGENTS
 
     def grants(self) -> topics.Grants:
         if self.role is Role.AGENT:
@@ -62,7 +67,7 @@ class Account(BaseModel):
             return topics.agent_grants(self.area_id, self.agent_id)
         if self.role is Role.BRIDGE:
             return topics.area_grants(self.areas)
-        if self.role is Role.INGEST:
+        if self.role in (Role.INGEST, Role.ALERTS):
             return topics.ingest_grants()
         return topics.api_grants()
 

@@ -90,7 +90,12 @@ def init(
         if owner is not None and os.geteuid() == 0:
             os.chown(layout.data, *_ids(owner))
         known: dict[str, Account] = {}
-        for username, role in ((accounts.INGEST_USER, Role.INGEST), (accounts.API_USER, Role.API)):
+        services = (
+            (accounts.INGEST_USER, Role.INGEST),
+            (accounts.API_USER, Role.API),
+            (accounts.ALERTS_USER, Role.ALERTS),
+        )
+        for username, role in services:
             issued = _issue(username, role)
             known[username] = issued.account
             write_private(layout.secrets / f"{role.value}.env", _service_env(config, issued))
@@ -147,7 +152,7 @@ def revoke(folder: Path, username: str) -> Account:
     with locked(folder):
         known = accounts.load(folder)
         account = known.pop(username, None)
-        if account is None or account.role in (Role.INGEST, Role.API):
+        if account is None or account.role in accounts.SERVICE_ROLES:
             raise GatewayError(f"no agent or bridge account named {username!r} (see list-agents)")
         accounts.save(folder, known)
         _render(folder, config, known)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,14 @@ def test_the_agent_bundle_is_a_valid_agent_config(
     assert main([*args, "--out", str(blocker / "bundle")]) == 2
     assert "--rotate" in capsys.readouterr().err
     assert json.loads((folder / "accounts.json").read_text())[0]["role"] in {r.value for r in Role}
+
+
+def test_alerts_service_account_reads_like_ingest_on_loopback() -> None:
+    account = accounts.Account(
+        username=accounts.ALERTS_USER,
+        role=Role.ALERTS,
+        password_hash="x",
+        created_at=datetime.now(UTC),
+    )
+    assert account.listener is Listener.LOCAL
+    assert account.grants() == topics.ingest_grants()
