@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from alerts.settings import AlertsSettings
 from api.settings import ApiSettings
 from ingest.settings import IngestSettings
 
@@ -22,10 +23,10 @@ def _env(service: str) -> dict[str, str]:
 
 
 def test_the_whole_stack_is_there() -> None:
-    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "rollups", "demo"}
+    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "alerts", "rollups", "demo"}
     assert SERVICES["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert SERVICES["influxdb"]["image"] == "influxdb:2.7"
-    for service in ("ingest", "api", "rollups", "demo"):
+    for service in ("ingest", "api", "alerts", "rollups", "demo"):
         assert SERVICES[service]["build"] == "."
 
 
