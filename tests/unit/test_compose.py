@@ -55,6 +55,7 @@ def test_every_variable_is_a_real_setting_of_its_service() -> None:
         ("ingest", IngestSettings),
         ("api", ApiSettings),
         ("rollups", ApiSettings),
+        ("alerts", AlertsSettings),
     ):
         fields = {f"SMARTAREA_{name.upper()}" for name in settings.model_fields}
         env = _env(service)
