@@ -172,8 +172,13 @@ def main(argv: list[str] | None = None) -> int:
             args.workdir / "rollup-job.log",
             env=stack.env(),
         ).start()
+        # Incidents for the dashboard's board; no routing file, so nobody is messaged.
+        alerts = Child(
+            "alerts", python_module("alerts"), args.workdir / "alerts.log", env=stack.env()
+        ).start()
         for _ in run_fleet(args.workdir, broker, stop):
             _print_welcome(stack, load_fleet(), users, args.workdir)
+        alerts.stop()
         rollups.stop()
         print("\nĐã dừng / stopped.", flush=True)
     return 0
