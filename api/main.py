@@ -19,6 +19,7 @@ from api.routes import (
     incidents,
     maintenance,
     rollups,
+    series,
 )
 from api.settings import ApiSettings
 from api.ui import routes as ui
@@ -31,6 +32,7 @@ ROUTERS = tuple(
         auth,
         catalog,
         areas,
+        series,
         availability,
         rollups,
         maintenance,

@@ -105,6 +105,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "outages": ("Số lần hỏng", "Outages"),
     "no_data": ("chưa có số liệu", "no data yet"),
     "daily_chart": ("Độ sẵn sàng theo ngày", "Availability per day"),
+    "link_title": ("Đường truyền trong 24 giờ qua", "The uplink over the last 24 hours"),
+    "latency_chart": (
+        "Độ trễ trung bình (ms), mỗi 15 phút",
+        "Average latency (ms), per 15 minutes",
+    ),
+    "loss_chart": ("Tỷ lệ mất gói (%), mỗi 15 phút", "Packet loss (%), per 15 minutes"),
+    "no_link_figures": ("Chưa có số liệu đường truyền.", "No uplink figures yet."),
+    "chart_peak": ("cao nhất", "highest"),
     # incidents
     "nav_incidents": ("Sự cố", "Incidents"),
     "incidents_title": ("Bảng sự cố", "Incident board"),

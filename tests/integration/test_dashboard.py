@@ -433,6 +433,11 @@ def _area_page(stack: Stack, browser: Browser, cameras: CameraFleet) -> None:
         browser.open(f"/ui/areas/{AREA_A}?refresh={REFRESH_S}")
         browser.wait(lambda: _device_state(browser, "cam-01") == "up", "cam-01 up on the page")
         browser.wait(lambda: "%" in browser.text("#availability"), "the 30-day availability")
+        # The uplink's latency over the last day, from GET /areas/{id}/series, drawn as SVG.
+        browser.wait(
+            lambda: "Độ trễ trung bình" in browser.text("#link-charts"), "the uplink latency chart"
+        )
+        assert "ms" in browser.text("figure[data-metric='rtt_ms']")
         # The names survive intact, and the counts are those of the catalog and the agent.
         assert "Xã Sơn Vi" in browser.text("#crumbs")
         assert "Cổng chợ Sơn Vi" in browser.text("[data-device='cam-01']")

@@ -420,12 +420,79 @@
       return el("figure", { class: "chart-wrap" }, el("figcaption", { class: "muted" }, S.daily_chart), svg);
     }
 
+    async function loadLinkCharts() {
+      const status = await api(base + "/status");
+      const link = status.devices.find((d) => d.kind === "uplink" && d.observed_at);
+      if (!link) { $("link-charts").replaceChildren(el("p", { class: "muted" }, S.no_link_figures)); return; }
+      const keys = Object.keys(link.metrics);
+      const rtt = keys.find((k) => k.endsWith("_rtt_p50_ms")) || keys.find((k) => k.endsWith("rtt_ms"));
+      const loss = keys.find((k) => k.endsWith("loss_pct"));
+      const to = new Date();
+      const from = new Date(to.getTime() - 86400 * 1000);
+      const figures = [];
+      for (const [metric, caption, unit] of [[rtt, S.latency_chart, " ms"], [loss, S.loss_chart, "%"]]) {
+        if (!metric) continue;
+        const query = new URLSearchParams({ device: link.device_id, metric, from: from.toISOString(), to: to.toISOString(), step_s: "900" });
+        const data = await api(base + "/series?" + query.toString());
+        figures.push(lineChart(data.points, caption, unit, metric, from, to));
+      }
+      $("link-charts").replaceChildren(...(figures.length ? figures : [el("p", { class: "muted" }, S.no_link_figures)]));
+    }
+
+    function lineChart(points, caption, unit, metric, from, to) {
+      // Drawn here as SVG (no library): x is time over the 24 hours, y the mean per bucket.
+      const NS = "http://www.w3.org/2000/svg";
+      const svg = document.createElementNS(NS, "svg");
+      const span = to.getTime() - from.getTime();
+      const values = points.map((p) => p.mean).filter((v) => v !== null);
+      const peak = Math.max(1, ...points.map((p) => p.max || 0));
+      svg.setAttribute("viewBox", "0 0 1000 100");
+      svg.setAttribute("preserveAspectRatio", "none");
+      svg.setAttribute("class", "chart");
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", caption);
+      const line = document.createElementNS(NS, "polyline");
+      line.setAttribute("class", "line");
+      line.setAttribute("points", points.filter((p) => p.mean !== null).map((p) => {
+        const x = ((new Date(p.start).getTime() - from.getTime()) / span) * 1000;
+        return x.toFixed(1) + "," + (100 - (p.mean / peak) * 95).toFixed(1);
+      }).join(" "));
+      const base = document.createElementNS(NS, "line");
+      base.setAttribute("class", "axis");
+      for (const [k, v] of [["x1", "0"], ["x2", "1000"], ["y1", "99.5"], ["y2", "99.5"]]) base.setAttribute(k, v);
+      svg.append(base, line);
+      for (const p of points) {  // a mark per bucket, so a single one is visible too
+        if (p.mean === null) continue;
+        const mark = document.createElementNS(NS, "rect");
+        const x = ((new Date(p.start).getTime() - from.getTime()) / span) * 1000;
+        const y = 100 - (p.mean / peak) * 95;
+        mark.setAttribute("class", "mark");
+        mark.setAttribute("x", (x - 3).toFixed(1));
+        mark.setAttribute("y", (y - 3).toFixed(1));
+        mark.setAttribute("width", "6");
+        mark.setAttribute("height", "6");
+        const title = document.createElementNS(NS, "title");
+        title.textContent = time(p.start) + ": " + p.mean.toLocaleString(LOCALE, { maximumFractionDigits: 1 }) + unit;
+        mark.append(title);
+        svg.append(mark);
+      }
+      const last = values.length ? values[values.length - 1] : null;
+      const summary = last === null ? S.no_link_figures
+        : caption + ": " + last.toLocaleString(LOCALE, { maximumFractionDigits: 1 }) + unit
+          + " (" + S.chart_peak + " " + peak.toLocaleString(LOCALE, { maximumFractionDigits: 1 }) + unit + ")";
+      return el("figure", { class: "chart-wrap", "data-metric": metric },
+        el("figcaption", { class: "muted" }, summary), svg);
+    }
+
     try { await loadAvailability(); }
     catch (error) { $("availability").replaceChildren(el("p", { class: "muted" }, S.server_error)); }
+    try { await loadLinkCharts(); }
+    catch (error) { $("link-charts").replaceChildren(el("p", { class: "muted" }, S.server_error)); }
     await loadStatus();
     updated();
     every(loadStatus);
     setInterval(() => loadAvailability().catch(() => null), 5 * 60 * 1000);
+    setInterval(() => loadLinkCharts().catch(() => null), 5 * 60 * 1000);
   }
 
 
