@@ -195,6 +195,7 @@ def _print_welcome(
     print(f"""
 smartarea is running — đang chạy.
 
+  Dashboard:      {stack.api_url}/ui         (log in with a demo account below)
   API:            {stack.api_url}            (OpenAPI: {stack.api_url}/docs)
   API token:      {stack.api_token}
   ingest metrics: {stack.metrics_url}
