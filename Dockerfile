@@ -14,8 +14,10 @@ COPY contract contract
 COPY edge edge
 COPY gateway gateway
 COPY ingest ingest
+COPY alerts alerts
 COPY api api
 COPY tsdb tsdb
+COPY servicekit servicekit
 COPY devstack devstack
 RUN pip install --no-cache-dir '.[server]'
 

@@ -7,27 +7,19 @@ import signal
 import sys
 import threading
 
-from pydantic import ValidationError
-
 from alerts.metrics import serve
 from alerts.routing import Routing, RoutingError, load
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
+from servicekit.settings import load_or_explain
 
 
 def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    try:
-        settings = AlertsSettings()
-    except ValidationError as exc:
-        for err in exc.errors():
-            if err["loc"]:
-                field = "_".join(str(p) for p in err["loc"]).upper()
-                print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
-            else:  # a rule across fields: its message names them
-                print(f"error: {err['msg']}", file=sys.stderr)
+    settings = load_or_explain(AlertsSettings)
+    if settings is None:
         return 2
     routing = Routing()
     if settings.alerts_routing_file is not None:

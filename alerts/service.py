@@ -15,7 +15,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -35,6 +34,7 @@ from api.maintenance import occurrences
 from contract import topics
 from contract.models import Presence, Report
 from ingest.decode import Limits, Rejection, decode
+from servicekit.mqtt import consumer_client
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +85,9 @@ class AlertService:
         self._stopping = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="alerts-ticker", daemon=True)
         self._restore()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.alerts_client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+        self.client = consumer_client(
+            settings.alerts_client_id, settings.mqtt_username, settings.mqtt_password, "alerts.paho"
         )
-        self.client.enable_logger(logging.getLogger("alerts.paho"))
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        if settings.mqtt_username is not None:
-            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            self.client.username_pw_set(settings.mqtt_username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe

@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,6 +40,7 @@ from api.criteria.sets import CriteriaSetError
 from api.main import create_app
 from api.rollup_job import run_once
 from api.settings import ApiSettings
+from servicekit.settings import load_or_explain
 from tsdb.influxql import InfluxQL
 from tsdb.writer import InfluxV1Writer
 
@@ -173,12 +173,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = ApiSettings()
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = "_".join(str(p) for p in err["loc"]).upper()
-            print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
+    settings = load_or_explain(ApiSettings)
+    if settings is None:
         return 2
     if args.command in (None, "serve"):
         uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)

@@ -7,11 +7,10 @@ import signal
 import sys
 import threading
 
-from pydantic import ValidationError
-
 from ingest.metrics import serve
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
+from servicekit.settings import load_or_explain
 from tsdb.writer import InfluxV1Writer, Writer
 from tsdb.writer_v2 import InfluxV2Writer
 
@@ -43,15 +42,8 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    try:
-        settings = IngestSettings()
-    except ValidationError as exc:
-        for err in exc.errors():
-            if err["loc"]:
-                field = "_".join(str(p) for p in err["loc"]).upper()
-                print(f"error: SMARTAREA_{field}: {err['msg']}", file=sys.stderr)
-            else:  # a rule across fields: its message names them
-                print(f"error: {err['msg']}", file=sys.stderr)
+    settings = load_or_explain(IngestSettings)
+    if settings is None:
         return 2
     writer = build_writer(settings)
     service = IngestService(settings, writer)

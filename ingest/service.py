@@ -28,7 +28,6 @@ import time
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -41,6 +40,7 @@ from ingest.decode import Limits
 from ingest.delivery import Delivery, Stopped
 from ingest.metrics import Metrics
 from ingest.settings import IngestSettings
+from servicekit.mqtt import consumer_client
 from tsdb.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -89,17 +89,9 @@ class IngestService:
             agents_tracked=lambda: len(self.clock),
             agents_clock_skewed=lambda: self.clock.beyond(settings.clock_skew_alert_s),
         )
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.mqtt_client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+        self.client = consumer_client(
+            settings.mqtt_client_id, settings.mqtt_username, settings.mqtt_password, "ingest.paho"
         )
-        self.client.enable_logger(logging.getLogger("ingest.paho"))
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        if settings.mqtt_username is not None:
-            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            self.client.username_pw_set(settings.mqtt_username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
