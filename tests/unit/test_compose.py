@@ -79,3 +79,15 @@ def test_mosquitto_config_sets_queue_limits_deliberately() -> None:
 def test_demo_fleet_reports_to_the_compose_broker() -> None:
     command = SERVICES["demo"]["command"]
     assert command[command.index("--fleet-only") + 1] == "mosquitto:1883"
+
+
+def test_the_image_holds_every_package_the_project_declares() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    include = pyproject.split("include = [", 1)[1].split("]", 1)[0]
+    packages = {name.strip().strip('"').rstrip("*") for name in include.split(",") if name.strip()}
+    copied = {
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and len(line.split()) == 3
+    }
+    assert packages <= copied, packages - copied
