@@ -158,20 +158,6 @@ class Engine:
         track = self._live.get((area_id, device_id))
         return track.status if track else "unknown"
 
-    def open_keys(self) -> list[Key]:
-        keys: list[Key] = []
-        for (area, device), track in self._live.items():
-            if track.open:
-                keys.append((area, "device_down", device))
-            if track.flapping:
-                keys.append((area, "flapping", device))
-        keys += [
-            (a.area_id, "area_unreachable", a.agent_id)
-            for a in self._agents.values()
-            if a.unreachable
-        ]
-        return keys
-
     def restore(
         self, area_id: str, agent_id: str | None, kind: str, device_id: str | None
     ) -> Key | None:

@@ -40,16 +40,6 @@ class Histogram:
             cumulative.append((bound, running))
         return cumulative, running, total_sum
 
-    def quantile(self, q: float) -> float:
-        """An upper-bound estimate: the smallest bucket bound holding ``q`` of the observations."""
-        cumulative, total, _ = self.snapshot()
-        if total == 0:
-            return 0.0
-        for bound, running in cumulative:
-            if running >= q * total:
-                return bound
-        return float("inf")  # pragma: no cover - the +Inf bucket always holds everything
-
 
 def _bound(value: float) -> str:
     return "+Inf" if value == float("inf") else repr(value)

@@ -85,10 +85,6 @@ def subtract(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tup
     return out
 
 
-def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
-    return max(0, min(a1, b1) - max(a0, b0))
-
-
 @dataclass(frozen=True, slots=True)
 class Tally:
     """Milliseconds per state inside one span, maintenance taken out, plus the outages in it."""
