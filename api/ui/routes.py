@@ -30,7 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-REFRESH_S = 15  # live status is re-read this often; ?refresh=N (2..300) overrides it
+REFRESH_S = 15  # live status is re-read this often; ?refresh=N (1..300) overrides it
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _page(
 
 LangQuery = Annotated[str | None, Query(alias="lang", pattern="^(vi|en)$")]
 LangCookie = Annotated[str | None, Cookie(alias="lang")]
-Refresh = Annotated[int | None, Query(ge=2, le=300, description="seconds between live reads")]
+Refresh = Annotated[int | None, Query(ge=1, le=300, description="seconds between live reads")]
 
 
 @pages.get("", include_in_schema=False)
