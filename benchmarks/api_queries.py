@@ -19,8 +19,9 @@ Measured (p50/p95 over ``--repeats``), each with a baseline from the same run:
 - area30d: ``device_availability`` over the last 30 days from the roll-up (day blocks and the
   completed hours of today, raw points for the rest); baseline: the same answer from raw points
   only (InfluxDB computes the state changes over 864,000 points) and ``SELECT count(*)``;
-- province_status: ``province_status`` for all areas; baseline: ``area_status`` (api/status.py)
-  called once per area;
+- province_status: ``province_status`` for all areas given the catalog (each area counted from
+  its agent's latest report, see api/rollup.py); the same without a catalog (each device's latest
+  result), checked equal; baseline: ``area_status`` (api/status.py) called once per area;
 - area365d: 365 days from the roll-up; baseline: raw points only, run once.
 The machine (2 cores) may be shared: the load average is printed at the end.
 Run: ``.venv/bin/python benchmarks/api_queries.py [--areas N] [--days N] [--repeats N]``.
@@ -46,14 +47,16 @@ from api.availability.service import LOCAL
 from api.rollup import province_status
 from api.status import area_status
 from devstack.servers import InfluxDB
+from tsdb.fingerprint import device_set_digest
 from tsdb.influxql import InfluxQL
-from tsdb.lineprotocol import line
+from tsdb.lineprotocol import FieldValue, line
 from tsdb.writer import InfluxV1Writer
 
 DEVICES = [(f"cam-{i:02d}", "camera") for i in range(1, 19)] + [
     ("uplink", "uplink"),
     ("wifi", "wifi"),
 ]
+DIGEST = device_set_digest(device for device, _ in DEVICES)
 BATCH = 10_000
 STATUS = {2: "up", 1: "degraded", 0: "down"}
 
@@ -102,12 +105,16 @@ def area_lines(
         stamp = str(at)
         for head, series in zip(heads, per_device, strict=True):
             yield head[series[k]] + stamp
-        yield line(
-            "agent_report",
-            {"agent": agent, "area": area},
-            {"seq": k, "interval_s": float(step_s), "devices": 20, "lag_s": 0.2},
-            at,
-        )
+        states = [series[k] for series in per_device]
+        summary: dict[str, FieldValue] = {
+            "seq": k,
+            "interval_s": float(step_s),
+            "devices": len(DEVICES),
+            "lag_s": 0.2,
+        }
+        summary.update((f"devices_{STATUS[c]}", states.count(c)) for c in STATUS)
+        summary["devices_digest"] = DIGEST
+        yield line("agent_report", {"agent": agent, "area": area}, summary, at)
 
 
 def write(writer: InfluxV1Writer, lines: Iterator[str]) -> int:
@@ -243,10 +250,16 @@ def measure_area30d(influx: InfluxQL, repeats: int) -> tuple[list[float], list[f
 
 
 def measure_province(influx: InfluxQL, args: argparse.Namespace) -> tuple[list[float], float]:
-    status = province_status(influx, None)
+    catalog = {f"area-{i:05d}": {device for device, _ in DEVICES} for i in range(args.areas)}
+    status = province_status(influx, catalog)
     print(f"province_status: {len(status.areas)} areas, counts {status.counts}", flush=True)
-    measured = timed(lambda: province_status(influx, None), max(5, args.repeats // 2))
-    show("province_status", measured)
+    # Without a catalog every area of the database is read device by device: the same counts.
+    by_device = {a.area_id: a.counts for a in province_status(influx, None).areas}
+    assert all(by_device[a.area_id] == a.counts for a in status.areas)
+    measured = timed(lambda: province_status(influx, catalog), max(5, args.repeats // 2))
+    show("province_status (catalog given: one series per agent)", measured)
+    slow = timed(lambda: province_status(influx, None), max(3, args.repeats // 8))
+    show("province_status without a catalog (one series per device)", slow)
     sample = [f"area-{i:05d}" for i in range(0, args.areas, max(1, args.areas // 50))]
     lookback = timedelta(minutes=args.province_minutes)
     per_area = timed(lambda: [area_status(influx, a, lookback, 3.0, []) for a in sample], 1)[

@@ -3,7 +3,8 @@
 - one measurement per device kind (``camera``, ``uplink``, …), tags ``area``, ``agent``, ``device``;
   fields ``status`` (up/degraded/down), ``status_code`` (2/1/0), ``reason``, ``detail``,
   ``duration_ms`` and every metric (numbers as floats so a field never changes type);
-- ``agent_report``: one point per report (sequence number, interval, device count, ``lag_s`` =
+- ``agent_report``: one point per report (sequence number, interval, device count, the count
+  of devices up/degraded/down and the fingerprint of the set of device ids, ``lag_s`` =
   received − observed (network delay, replayed backlog and clock skew together),
   ``clock_offset_s`` (the agent's estimated clock offset, see ``ingest.clock``) and
   the agent's own metrics);
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from contract.models import DeviceKind, DeviceResult, Presence, Report, Status
+from tsdb.fingerprint import device_set_digest
 from tsdb.lineprotocol import (
     FieldValue,
     UnwritableValue,
@@ -40,6 +42,7 @@ def _number(value: bool | int | float | str, name: str) -> FieldValue:
 # Formatted once: the status field pair and the measurement of each kind.
 _STATUS = {status: (f'"{status.value}"', f"{status.code}i") for status in Status}
 _KIND = {kind: kind.value for kind in DeviceKind}
+_EXACT_INT = 2**53  # below it an integer and its float print the same digits (no exponent)
 
 
 def _device_line(measurement: str, tags: str, result: DeviceResult, when: int) -> str:
@@ -57,10 +60,14 @@ def _device_line(measurement: str, tags: str, result: DeviceResult, when: int) -
         fields["reason"] = f'"{result.reason}"'
     if result.detail is not None:
         fields["detail"] = field_value(result.detail, "detail")
-    for name, value in result.metrics.items():
-        if type(value) is float and value - value == 0:  # finite: the common case, inline
+    for name, value in result.metrics.items():  # the common cases inline, as field_value()
+        if type(value) is float and value - value == 0:  # finite
             text = repr(value)
             fields[name] = text[:-2] if text.endswith(".0") else text
+        elif type(value) is int and -_EXACT_INT < value < _EXACT_INT:  # as float: same digits
+            fields[name] = str(value)
+        elif type(value) is bool:
+            fields[name] = "true" if value else "false"
         else:
             fields[name] = field_value(_number(value, name), name)
     body = ",".join([f"{key}={fields[key]}" for key in sorted(fields)])
@@ -79,10 +86,15 @@ def report_lines(
         )
         for result in report.results
     ]
+    states = [result.status for result in report.results]
     summary: dict[str, FieldValue] = {
         "seq": report.seq,
         "interval_s": report.interval_s,
         "devices": len(report.results),
+        "devices_up": states.count(Status.UP),
+        "devices_degraded": states.count(Status.DEGRADED),
+        "devices_down": states.count(Status.DOWN),
+        "devices_digest": device_set_digest(result.device_id for result in report.results),
         "lag_s": round((received_at - report.observed_at).total_seconds(), 6),
     }
     if clock_offset_s is not None:

@@ -59,11 +59,17 @@ class InfluxQL:
             return False
 
     def query(self, q: str) -> list[Series]:
-        """Run one read statement; times come back as RFC 3339 strings in UTC."""
+        """Run read statements (several joined by ``;`` go in one request; their series come back
+        in order, one list); times come back as epoch milliseconds. Sent as a form body, so a long
+        statement (a province's area filter) is never cut by a URL length limit."""
         fields = {"db": self._database, "q": q, "epoch": "ms"}
         try:
             response = self._pool.request(
-                "GET", f"{self._url}/query", fields=fields, headers=self._headers
+                "POST",
+                f"{self._url}/query",
+                fields=fields,
+                headers=self._headers,
+                encode_multipart=False,
             )
         except urllib3.exceptions.HTTPError as exc:
             raise QueryError(f"InfluxDB unreachable: {type(exc).__name__}") from None

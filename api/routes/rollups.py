@@ -25,31 +25,20 @@ Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 def _rollup(
     session: Session, db: InfluxQL, config: ApiSettings, areas: list[Area], language: str | None
 ) -> ProvinceStatus:
-    """Counts from InfluxDB, plus catalog devices never heard of counted as unknown."""
-    ids = [a.id for a in areas]
+    """Counts from InfluxDB; catalog devices never heard of count as unknown."""
+    catalog: dict[str, set[str]] = {a.id: set() for a in areas}
+    for area_id, device_id in session.execute(
+        select(Device.area_id, Device.id).where(Device.area_id.in_(list(catalog)))
+    ):
+        catalog[area_id].add(device_id)
     try:
-        result = province_status(
-            db, ids, timedelta(seconds=config.lookback_s), config.stale_after_intervals
+        return province_status(
+            db, catalog, timedelta(seconds=config.lookback_s), config.stale_after_intervals
         )
     except QueryError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", language)
         ) from None
-    expected: dict[str, set[str]] = {}
-    for area_id, device_id in session.execute(
-        select(Device.area_id, Device.id).where(Device.area_id.in_(ids))
-    ):
-        expected.setdefault(area_id, set()).add(device_id)
-    total = dict(result.counts)
-    areas_out = []
-    for area in result.areas:
-        missing = len(expected.get(area.area_id, set()) - set(area.devices))
-        counts = {**area.counts, "unknown": area.counts["unknown"] + missing}
-        total["unknown"] += missing
-        areas_out.append(area.model_copy(update={"counts": counts}))
-    for area_id in result.areas_silent:
-        total["unknown"] += len(expected.get(area_id, set()))
-    return result.model_copy(update={"counts": total, "areas": areas_out})
 
 
 @router.get("/communes/{commune_id}/status", summary="Device counts of every area of a commune")

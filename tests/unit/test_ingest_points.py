@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from contract.models import DeviceResult, Report
 from ingest.points import report_lines
-from tsdb.lineprotocol import UnwritableValue, line, timestamp_ns
+from tsdb.fingerprint import device_set_digest
+from tsdb.lineprotocol import FieldValue, UnwritableValue, line, timestamp_ns
 
 _CONTROL: tuple[Literal["C"]] = ("C",)
 _labels = st.text(
@@ -62,8 +63,42 @@ def test_device_points_equal_the_generic_formatter(devices: list[str]) -> None:
         assert text == expected
     summary = lines[-1]
     assert summary.startswith("agent_report,agent=nvh,area=son-vi-khu-6 ")
+    assert f"devices_down={len(devices)}i," in summary
+    assert "devices_up=0i," in summary and "devices_degraded=0i," in summary
+    digest = device_set_digest(
+        r.device_id for r in report.results
+    )  # ids as the contract keeps them (NFC)
+    assert f'devices_digest="{digest}"' in summary
     assert "clock_offset_s=-1.25," in summary
     assert "lag_s=2," in summary
+
+
+_metric_values = st.one_of(
+    st.integers(-(2**60), 2**60),
+    st.sampled_from([2**53 - 1, 2**53, -(2**53), 10**16, 0, -1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(max_size=10),
+)
+
+
+@given(
+    metrics=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,9}", fullmatch=True), _metric_values)
+)
+def test_metric_values_equal_the_generic_formatter(metrics: dict[str, FieldValue]) -> None:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    result = DeviceResult(device_id="pc", kind="pc", status="up", duration_ms=2.0, metrics=metrics)
+    report = Report(
+        area_id="a", agent_id="b", seq=1, observed_at=at, interval_s=60, results=[result]
+    )
+    expected_fields: dict[str, FieldValue] = {"status": "up", "status_code": 2, "duration_ms": 2.0}
+    for name, value in result.metrics.items():
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        expected_fields[name] = float(value) if is_int else value
+    expected = line(
+        "pc", {"agent": "b", "area": "a", "device": "pc"}, expected_fields, timestamp_ns(at)
+    )
+    assert report_lines(report, at)[0] == expected
 
 
 def test_an_integer_no_float_can_hold_is_refused_not_a_crash() -> None:
