@@ -183,7 +183,10 @@ def outage_spans(
     return out
 
 
-_REMOTE_RANK = {"down": 0, "unknown": 1, "degraded": 2, "up": 3}
+_REMOTE_RANK: dict[State, int] = {"down": 0, "unknown": 1, "degraded": 2, "up": 3}
+_REMOTE: dict[tuple[State, State], State] = {
+    (a, b): min(a, b, key=_REMOTE_RANK.__getitem__) for a in _REMOTE_RANK for b in _REMOTE_RANK
+}
 
 
 def remote(camera: Sequence[Segment], uplink: Sequence[Segment]) -> list[Segment]:
@@ -195,21 +198,18 @@ def remote(camera: Sequence[Segment], uplink: Sequence[Segment]) -> list[Segment
     cuts = sorted({s.start_ms for s in (*camera, *uplink)} | {s.end_ms for s in (*camera, *uplink)})
     out: list[Segment] = []
     ci = ui = 0
-    for a, b in itertools.pairwise(cuts):
-        while ci < len(camera) and camera[ci].end_ms <= a:
+    n_camera, n_uplink = len(camera), len(uplink)
+    for a, b in itertools.pairwise(cuts):  # hot loop (a year of 18 cameras): lookups only
+        while ci < n_camera and camera[ci].end_ms <= a:
             ci += 1
-        while ui < len(uplink) and uplink[ui].end_ms <= a:
+        while ui < n_uplink and uplink[ui].end_ms <= a:
             ui += 1
-        cam: State = (
-            camera[ci].state if ci < len(camera) and camera[ci].start_ms <= a else "unknown"
-        )
-        upl: State = (
-            uplink[ui].state if ui < len(uplink) and uplink[ui].start_ms <= a else "unknown"
-        )
-        state = min(cam, upl, key=lambda s: _REMOTE_RANK[s])
+        cam: State = camera[ci].state if ci < n_camera and camera[ci].start_ms <= a else "unknown"
+        upl: State = uplink[ui].state if ui < n_uplink and uplink[ui].start_ms <= a else "unknown"
+        state = _REMOTE[cam, upl]
         if state == "unknown":
             continue
-        if out and out[-1].state == state and out[-1].end_ms == a:
+        if out and out[-1].end_ms == a and out[-1].state == state:
             out[-1] = Segment(out[-1].start_ms, b, state)
         else:
             out.append(Segment(a, b, state))
