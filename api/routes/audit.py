@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
+from api.bounds import ROW_ID_MAX
 from api.catalog.models import AuditEntry
 
 router = APIRouter(tags=["audit"])
@@ -32,7 +33,7 @@ def list_audit(
     session: Annotated[Session, Depends(db_session)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[
-        int | None, Query(ge=1, description="page: entries older than this")
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="page: entries older than this")
     ] = None,
 ) -> list[AuditOut]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

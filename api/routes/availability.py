@@ -7,7 +7,7 @@ the devices that never reported at all.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api import evidence
 from api.access import Action, Caller, authorize, db_session
 from api.availability.model import AreaAvailability
+from api.bounds import Instant
 from api.catalog.models import Area
 from api.deps import influx, settings
 from api.i18n import text
@@ -46,10 +47,15 @@ def get_availability(
     session: Annotated[Session, Depends(db_session)],
     db: Annotated[InfluxQL, Depends(influx)],
     config: Annotated[ApiSettings, Depends(settings)],
-    window_from: Annotated[datetime, Query(alias="from", description="start, with offset")],
-    window_to: Annotated[datetime, Query(alias="to", description="end, with offset")],
+    window_from: Annotated[Instant, Query(alias="from", description="start, with offset")],
+    window_to: Annotated[Instant, Query(alias="to", description="end, with offset")],
     resolution_s: Annotated[
-        int | None, Query(ge=60, description="series buckets; absent = calendar days in Vietnam")
+        int | None,
+        Query(
+            ge=60,
+            le=int(MAX_WINDOW.total_seconds()),
+            description="series buckets; absent = calendar days in Vietnam",
+        ),
     ] = None,
     raw: Annotated[
         bool, Query(description="read raw points only (an auditor's cross-check)")

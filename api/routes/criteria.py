@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
+from api.bounds import ROW_ID_MAX, Instant
 from api.catalog import audit
 from api.catalog.models import Area, Commune
 from api.criteria import report
@@ -28,6 +29,7 @@ from tsdb.influxql import InfluxQL
 
 router = APIRouter(tags=["criteria"])
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+ReportId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 FIGURE = r"^[a-z][a-z0-9_]{0,62}$"
 
@@ -111,8 +113,8 @@ class Assessment:
 
 def assessment(
     set_id: Annotated[str, Query(alias="set", pattern=SLUG_PATTERN, description="criteria set")],
-    start: Annotated[datetime, Query(alias="from", description="start, with offset")],
-    end: Annotated[datetime, Query(alias="to", description="end, with offset")],
+    start: Annotated[Instant, Query(alias="from", description="start, with offset")],
+    end: Annotated[Instant, Query(alias="to", description="end, with offset")],
 ) -> Assessment:
     if start.tzinfo is None or end.tzinfo is None:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, "from and to need a UTC offset")
@@ -341,7 +343,7 @@ def _issued(session: Session, area_id: str, report_id: int) -> tuple[IssuedRepor
 @router.get("/areas/{area_id}/reports/{report_id}", summary="A report as JSON, CSV or PDF")
 def get_report(
     area_id: Slug,
-    report_id: int,
+    report_id: ReportId,
     _: Annotated[Caller, Depends(authorize(Action.READ))],
     session: Annotated[Session, Depends(db_session)],
     format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
@@ -374,7 +376,7 @@ def get_report(
 @router.get("/areas/{area_id}/reports/{report_id}/verify", summary="Recompute and compare")
 def verify_report(
     area_id: Slug,
-    report_id: int,
+    report_id: ReportId,
     _: Annotated[Caller, Depends(authorize(Action.READ))],
     session: Annotated[Session, Depends(db_session)],
     db: Annotated[InfluxQL, Depends(influx)],

@@ -17,6 +17,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from api.access import SEES_EVERYTHING, Action, Caller, authorize, db_session
+from api.bounds import ROW_ID_MAX, Instant
 from api.catalog import audit
 from api.catalog.incidents import Incident, IncidentEvent
 from api.catalog.models import Area
@@ -24,6 +25,7 @@ from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 router = APIRouter(tags=["incidents"])
 AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+IncidentId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 State = Literal["open", "acknowledged", "resolved"]
 Kind = Literal["device_down", "area_unreachable", "flapping"]
 
@@ -137,8 +139,8 @@ def list_incidents(
     commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     state: State | None = None,
     kind: Kind | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     include_suppressed: bool = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[IncidentOut]:
@@ -155,8 +157,8 @@ def incident_stats(
     area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     kind: Kind | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> Stats:
     query = _filtered(caller, area_id, commune_id, None, kind, since, until, False).where(
         Incident.late.is_(False)
@@ -183,7 +185,7 @@ def _incident(session: Session, area_id: str, incident_id: int) -> Incident:
 @router.get("/areas/{area_id}/incidents/{incident_id}", summary="One incident and its timeline")
 def get_incident(
     area_id: AreaId,
-    incident_id: int,
+    incident_id: IncidentId,
     _: Annotated[Caller, Depends(authorize(Action.READ))],
     session: Annotated[Session, Depends(db_session)],
 ) -> IncidentDetail:
@@ -221,7 +223,7 @@ def _write(
 )
 def acknowledge(
     area_id: AreaId,
-    incident_id: int,
+    incident_id: IncidentId,
     body: OptionalNoteIn,
     caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
     session: Annotated[Session, Depends(db_session)],
@@ -242,7 +244,7 @@ def acknowledge(
 )
 def annotate(
     area_id: AreaId,
-    incident_id: int,
+    incident_id: IncidentId,
     body: NoteIn,
     caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
     session: Annotated[Session, Depends(db_session)],
@@ -257,7 +259,7 @@ def annotate(
 )
 def resolve(
     area_id: AreaId,
-    incident_id: int,
+    incident_id: IncidentId,
     body: OptionalNoteIn,
     caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
     session: Annotated[Session, Depends(db_session)],

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
+from api.bounds import ROW_ID_MAX, Instant
 from api.catalog import audit
 from api.catalog.models import MaintenanceWindow
 from contract.topics import SLUG_MAX, SLUG_PATTERN
@@ -24,10 +25,10 @@ _MAX = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 class WindowIn(BaseModel):
     device_id: str | None = Field(default=None, max_length=128, description="none: whole area")
-    starts_local: datetime = Field(description="local wall-clock time, no offset: 2026-12-06T06:00")
-    ends_local: datetime
+    starts_local: Instant = Field(description="local wall-clock time, no offset: 2026-12-06T06:00")
+    ends_local: Instant
     recurrence: Literal["none", "daily", "weekly"] = "none"
-    until_local: datetime | None = Field(default=None, description="last repetition starts by")
+    until_local: Instant | None = Field(default=None, description="last repetition starts by")
     reason: str = Field(min_length=3, max_length=300)
 
     @model_validator(mode="after")
@@ -91,7 +92,7 @@ def plan_window(
 @router.delete("/{window_id}", status_code=204, summary="Cancel a maintenance window")
 def cancel_window(
     area_id: AreaId,
-    window_id: int,
+    window_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     caller: Annotated[Caller, Depends(authorize(Action.PLAN_MAINTENANCE))],
     session: Annotated[Session, Depends(db_session)],
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
+from api.bounds import Instant
 from api.catalog.models import Device
 from api.deps import influx
 from api.i18n import text
@@ -31,8 +32,8 @@ def get_series(
     metric: Annotated[
         str, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="e.g. rtt_ms, web_loss_pct")
     ],
-    start: Annotated[datetime, Query(alias="from", description="start, with offset")],
-    end: Annotated[datetime, Query(alias="to", description="end, with offset")],
+    start: Annotated[Instant, Query(alias="from", description="start, with offset")],
+    end: Annotated[Instant, Query(alias="to", description="end, with offset")],
     step_s: Annotated[int, Query(ge=60, le=86_400, description="bucket length")] = 900,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> MetricSeries:
