@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -75,6 +76,23 @@ class Caller:
 
     def may_see_commune(self, commune_id: str) -> bool:
         return self.role in SEES_EVERYTHING or commune_id in self.communes
+
+
+class Problem(BaseModel):
+    """A refusal: a message in the caller's language, or FastAPI's list of invalid fields."""
+
+    detail: str | list[dict[str, Any]]
+
+
+# Declared on every route but /healthz (api.main), so the OpenAPI schema lists the refusals clients
+# must handle. Handlers raise 422 with a message for rules the schema cannot state (from < to).
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body could not be parsed"},
+    401: {"model": Problem, "description": "No valid bearer token"},
+    403: {"model": Problem, "description": "The caller's role may not do this"},
+    404: {"model": Problem, "description": "Not found, or outside the caller's scope"},
+    422: {"model": Problem, "description": "Invalid input: which field, and why"},
+}
 
 
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)

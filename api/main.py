@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.access import REFUSALS
 from api.catalog.db import Catalog, migrate
 from api.routes import (
     areas,
@@ -68,5 +69,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     app.state.settings = settings
     for router in ROUTERS:
-        app.include_router(router)
+        # /healthz is open to all; every other route may refuse (401/403/404/422, api.access).
+        app.include_router(router, responses=None if router is health.router else REFUSALS)
     return app

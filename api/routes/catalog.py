@@ -140,7 +140,12 @@ def patch_area(
     return _summary(area)
 
 
-@router.get("/catalog", summary="The whole catalog as YAML (auditors, admins)")
+@router.get(
+    "/catalog",
+    summary="The whole catalog as YAML (auditors, admins)",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "object"}}}}},
+)
 def get_catalog(
     _: Annotated[Caller, Depends(authorize(Action.READ_AUDIT))],
     session: Annotated[Session, Depends(db_session)],

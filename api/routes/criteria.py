@@ -340,7 +340,20 @@ def _issued(session: Session, area_id: str, report_id: int) -> tuple[IssuedRepor
     return row, stored
 
 
-@router.get("/areas/{area_id}/reports/{report_id}", summary="A report as JSON, CSV or PDF")
+@router.get(
+    "/areas/{area_id}/reports/{report_id}",
+    summary="A report as JSON, CSV or PDF",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
 def get_report(
     area_id: Slug,
     report_id: ReportId,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,28 @@ AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 _MAX = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
+# Wall-clock time in Asia/Ho_Chi_Minh, without an offset: not an RFC 3339 "date-time" (which
+# needs one), so the schema states the form itself.
+WallClock = Annotated[
+    Instant,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
+            "examples": ["2026-12-06T06:00"],
+        }
+    ),
+]
 
 
 class WindowIn(BaseModel):
     device_id: str | None = Field(default=None, max_length=128, description="none: whole area")
-    starts_local: Instant = Field(description="local wall-clock time, no offset: 2026-12-06T06:00")
-    ends_local: Instant
+    starts_local: WallClock = Field(
+        description="local wall-clock time, no offset: 2026-12-06T06:00"
+    )
+    ends_local: WallClock
     recurrence: Literal["none", "daily", "weekly"] = "none"
-    until_local: Instant | None = Field(default=None, description="last repetition starts by")
+    until_local: WallClock | None = Field(default=None, description="last repetition starts by")
     reason: str = Field(min_length=3, max_length=300)
 
     @model_validator(mode="after")
