@@ -84,7 +84,15 @@ Slug = Annotated[
 Label = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_nfc_label)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-MetricValue = StrictBool | StrictInt | FiniteFloat | Annotated[str, Field(max_length=200)]
+# Tried in order (each strictly, so "1.5" stays a string): the same outcome as pydantic's "smart"
+# union for every JSON and Python input, without trying every member of it (ingest's hot path).
+MetricValue = Annotated[
+    StrictBool
+    | StrictInt
+    | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    | Annotated[str, Field(max_length=200)],
+    Field(union_mode="left_to_right"),
+]
 MetricName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 

@@ -48,30 +48,31 @@ _EXACT_INT = 2**53  # below it an integer and its float print the same digits (n
 def _device_line(measurement: str, tags: str, result: DeviceResult, when: int) -> str:
     """One device point, formatted as ``line()`` would (a test holds them equal) but faster: the
     contract's patterns guarantee that field keys (fixed names, metric names ``[a-z0-9_]``), the
-    reason code and the measurement need no escaping."""
+    reason code and the measurement need no escaping. (key, text) pairs sorted by key: line()'s
+    field order, cheaper than a dict and a sort of its keys."""
     status, code = _STATUS[result.status]
     duration = repr(result.duration_ms)  # finite, as the contract requires
-    fields = {
-        "status": status,
-        "status_code": code,
-        "duration_ms": duration[:-2] if duration.endswith(".0") else duration,
-    }
+    pairs = [
+        ("duration_ms", duration[:-2] if duration.endswith(".0") else duration),
+        ("status", status),
+        ("status_code", code),
+    ]
     if result.reason is not None:
-        fields["reason"] = f'"{result.reason}"'
+        pairs.append(("reason", f'"{result.reason}"'))
     if result.detail is not None:
-        fields["detail"] = field_value(result.detail, "detail")
+        pairs.append(("detail", field_value(result.detail, "detail")))
     for name, value in result.metrics.items():  # the common cases inline, as field_value()
         if type(value) is float and value - value == 0:  # finite
             text = repr(value)
-            fields[name] = text[:-2] if text.endswith(".0") else text
+            pairs.append((name, text[:-2] if text.endswith(".0") else text))
         elif type(value) is int and -_EXACT_INT < value < _EXACT_INT:  # as float: same digits
-            fields[name] = str(value)
+            pairs.append((name, str(value)))
         elif type(value) is bool:
-            fields[name] = "true" if value else "false"
+            pairs.append((name, "true" if value else "false"))
         else:
-            fields[name] = field_value(_number(value, name), name)
-    body = ",".join([f"{key}={fields[key]}" for key in sorted(fields)])
-    return f"{measurement}{tags} {body} {when}"
+            pairs.append((name, field_value(_number(value, name), name)))
+    pairs.sort()  # keys are unique: the contract reserves the fixed names
+    return f"{measurement}{tags} {','.join([f'{key}={text}' for key, text in pairs])} {when}"
 
 
 def report_lines(
@@ -94,7 +95,7 @@ def report_lines(
         "devices_up": states.count(Status.UP),
         "devices_degraded": states.count(Status.DEGRADED),
         "devices_down": states.count(Status.DOWN),
-        "devices_digest": device_set_digest(result.device_id for result in report.results),
+        "devices_digest": device_set_digest([result.device_id for result in report.results]),
         "lag_s": round((received_at - report.observed_at).total_seconds(), 6),
     }
     if clock_offset_s is not None:
