@@ -171,6 +171,35 @@ def test_nan_and_infinity_are_refused_in_json() -> None:
         Report.model_validate_json(payload)
 
 
+@pytest.mark.parametrize(
+    ("json_value", "value"),
+    [
+        ("1", 1),
+        ("1.0", 1.0),
+        ("-0.0", -0.0),
+        ("true", True),
+        ('"1.5"', "1.5"),  # a string stays a string, though it reads as a number
+        ('"true"', "true"),
+        ("12345678901234567890123", 12345678901234567890123),
+    ],
+)
+def test_metric_values_keep_their_json_type(json_value: str, value: object) -> None:
+    payload = (
+        '{"device_id":"a","kind":"pc","status":"up","duration_ms":1,"metrics":{"x":'
+        + json_value
+        + "}}"
+    )
+    got = DeviceResult.model_validate_json(payload).metrics["x"]
+    assert (got, type(got)) == (value, type(value))
+
+
+@pytest.mark.parametrize("json_value", ["null", "[1]", '{"a":1}', "1e400", '"' + "a" * 201 + '"'])
+def test_metric_values_of_other_types_are_refused(json_value: str) -> None:
+    payload = '{"device_id":"a","kind":"pc","status":"up","duration_ms":1,"metrics":{"x":'
+    with pytest.raises(ValidationError):
+        DeviceResult.model_validate_json(payload + json_value + "}}")
+
+
 def test_presence_will_has_no_time() -> None:
     will = Presence(area_id="son-vi-khu-6", agent_id="nvh", state="offline")
     assert json.loads(will.to_json())["at"] is None
