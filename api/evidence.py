@@ -27,18 +27,20 @@ def availability(
     resolution: timedelta | None = None,
     raw: bool = False,
     device_series: bool = True,
-) -> tuple[AreaAvailability, list[int]]:
-    """The area's availability with area-wide maintenance excluded, and the ids of single-device
-    maintenance windows in the window (listed; not yet excluded)."""
+) -> AreaAvailability:
+    """The area's availability with the catalog's maintenance excluded: area-wide windows from
+    every device, a single device's windows from that device."""
     windows = (
         session.execute(select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id))
         .scalars()
         .all()
     )
-    found = intervals(windows, start, end)
-    area_wide = [(iv.start, iv.end) for iv in found if iv.device_id is None]
-    per_device = sorted({iv.window_id for iv in found if iv.device_id is not None})
-    result = device_availability(
+    area_wide: list[tuple[datetime, datetime]] = []
+    by_device: dict[str, list[tuple[datetime, datetime]]] = {}
+    for iv in intervals(windows, start, end):
+        spans = area_wide if iv.device_id is None else by_device.setdefault(iv.device_id, [])
+        spans.append((iv.start, iv.end))
+    return device_availability(
         influx,
         area_id,
         start,
@@ -48,8 +50,8 @@ def availability(
         stale_after_intervals=stale_after_intervals,
         use_rollup=not raw,
         device_series=device_series,
+        device_maintenance=by_device,
     )
-    return result, per_device
 
 
 def declarations(session: Session, area_id: str) -> list[Declaration]:

@@ -12,7 +12,8 @@ RULES_VI = (
     "Mỗi kết quả kiểm tra có giá trị đến kết quả kế tiếp, nhưng tối đa {cap} lần chu kỳ kiểm tra "
     "của máy trạm; quá mức đó thời gian là 'không rõ' (không ai quan sát). Thời gian 'không rõ' "
     "không bao giờ được tính là hoạt động hay hỏng. Khung bảo trì bị loại khỏi cả tử số và mẫu số "
-    "và được liệt kê riêng. Độ sẵn sàng = thời gian hoạt động / (hoạt động + hỏng); trạng thái "
+    "và được liệt kê riêng; khung bảo trì của một thiết bị chỉ áp dụng cho thiết bị đó. "
+    "Độ sẵn sàng = thời gian hoạt động / (hoạt động + hỏng); trạng thái "
     "'suy giảm' được tính là hoạt động trong độ sẵn sàng và được báo cáo riêng. Độ phủ = thời gian "
     "quan sát được / (khung thời gian − bảo trì). Một sự cố là một quãng 'hỏng' liên tục, chỉ kết "
     "thúc khi thiết bị được thấy hoạt động hoặc suy giảm trở lại; thời gian không rõ và bảo trì "
@@ -24,7 +25,8 @@ RULES_EN = (
     "Each probe result holds until the next one, but at most {cap} times the agent's probe "
     "interval; beyond that the time is 'unknown' (nobody observed it). Unknown time is never "
     "counted as up or as down. Maintenance windows are excluded from both numerator and "
-    "denominator and listed. Availability = up time / (up + down time); 'degraded' counts as up "
+    "denominator and listed; a single device's window applies to that device only. "
+    "Availability = up time / (up + down time); 'degraded' counts as up "
     "for availability and is reported separately. Coverage = observed time / (window − "
     "maintenance). An outage is a stretch of 'down' that ends only when the device is seen up or "
     "degraded again; unknown and maintenance time inside it do not count towards its duration. "
@@ -77,6 +79,11 @@ class Outage(_Frozen):
     down_s: float = Field(description="down time inside the outage (unknown time not counted)")
 
 
+class MaintenanceWindow(_Frozen):
+    start: datetime
+    end: datetime
+
+
 class DeviceAvailability(_Frozen):
     device_id: str
     kind: DeviceKind
@@ -86,6 +93,10 @@ class DeviceAvailability(_Frozen):
         None, description="cameras only: camera healthy and the area's uplink up"
     )
     outages: list[Outage]
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list,
+        description="windows of this device alone (the area's are in the area's list), excluded",
+    )
     series: list[Bucket]
     remote_series: list[Bucket] | None = None
 
@@ -95,11 +106,6 @@ class Aggregate(_Frozen):
     health: Figures
     remote: Figures | None = None
     series: list[Bucket]
-
-
-class MaintenanceWindow(_Frozen):
-    start: datetime
-    end: datetime
 
 
 class AreaAvailability(_Frozen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -193,10 +193,13 @@ def device_availability(
     use_rollup: bool = True,
     device_series: bool = True,
     expected: Sequence[ExpectedDevice] = (),
+    device_maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> AreaAvailability:
     """Availability of every device of ``area_id`` over [window_from, window_to).
 
     ``maintenance``: the area's maintenance windows (any time zone; overlapping is fine).
+    ``device_maintenance``: windows of single devices, by device id: excluded from that device's
+    figures only (and an uplink's from the remote figures of the cameras, which depend on it).
     ``resolution``: series bucket length; ``None`` = calendar days in Vietnam.
     ``device_series=False`` leaves out each device's series (the kind and area series stay): a
     year of days for 20 devices is 14,000 buckets, most of the time spent here.
@@ -212,6 +215,16 @@ def device_availability(
     if stale_after_intervals < ROLLUP_SPLIT_INTERVALS:
         raise ValueError(f"stale_after_intervals must be at least {ROLLUP_SPLIT_INTERVALS}")
     holes = merge_spans((_ms(a), _ms(b)) for a, b in maintenance)
+    own = {
+        device: merge_spans((_ms(a), _ms(b)) for a, b in spans)
+        for device, spans in (device_maintenance or {}).items()
+    }
+
+    def holes_of(*devices: DeviceKey) -> list[tuple[int, int]]:
+        if not any(own.get(d.device_id) for d in devices):
+            return holes
+        return merge_spans([*holes, *(h for d in devices for h in own.get(d.device_id, []))])
+
     edges = bucket_edges(start, end, resolution)
     edge_times = [_at(e) for e in edges]
     runs = read_runs(influx, area_id, start - LOOKBACK_MS, end, use_rollup)
@@ -221,8 +234,9 @@ def device_availability(
     }
     for device in expected:
         device_segs.setdefault(DeviceKey(device.kind, device.device_id), [])
-    timelines = {key: _Timeline(segs, edges, holes) for key, segs in device_segs.items()}
-    uplinks = [segs for key, segs in device_segs.items() if key.kind is DeviceKind.UPLINK]
+    timelines = {key: _Timeline(segs, edges, holes_of(key)) for key, segs in device_segs.items()}
+    uplink_keys = [key for key in device_segs if key.kind is DeviceKind.UPLINK]
+    uplinks = [device_segs[key] for key in uplink_keys]
     uplink = _best_uplink(uplinks) if uplinks else None
     remotes: dict[DeviceKey, _Timeline] = {}
     if uplink is not None:
@@ -230,7 +244,8 @@ def device_availability(
             if key.kind is DeviceKind.CAMERA:
                 # Remote figures have no kind or area series: buckets only for device series.
                 remote_edges = edges if device_series else [start, end]
-                remotes[key] = _Timeline(remote(segs, uplink), remote_edges, holes)
+                remote_holes = holes_of(key, *uplink_keys)
+                remotes[key] = _Timeline(remote(segs, uplink), remote_edges, remote_holes)
     devices = []
     for key in sorted(timelines, key=lambda k: (k.kind.value, k.device_id)):
         tl = timelines[key]
@@ -248,7 +263,12 @@ def device_availability(
                         end=_at(o[-1].end_ms),
                         down_s=sum(s.end_ms - s.start_ms for s in o) / 1000,
                     )
-                    for o in outage_spans(tl.segs, start, end, holes)
+                    for o in outage_spans(tl.segs, start, end, holes_of(key))
+                ],
+                maintenance=[
+                    MaintenanceWindow(start=_at(a), end=_at(b))
+                    for a, b in own.get(key.device_id, [])
+                    if b > start and a < end
                 ],
                 series=_series(tl.buckets, edge_times) if device_series else [],
                 remote_series=_series(rtl.buckets, edge_times) if rtl and device_series else None,

@@ -76,7 +76,7 @@ def evaluate_area(
     end: datetime,
     stale_after_intervals: float,
 ) -> Evaluation:
-    result, _ = evidence.availability(
+    result = evidence.availability(
         session, influx, area.id, start, end, stale_after_intervals, device_series=False
     )
     return evaluate(

@@ -34,10 +34,6 @@ class AvailabilityOut(AreaAvailability):
     never_reported: list[str] = Field(
         description="catalog devices with no result at all: their whole window is unknown"
     )
-    device_maintenance_not_excluded: list[int] = Field(
-        default_factory=list,
-        description="ids of maintenance windows for single devices, listed but not yet excluded",
-    )
 
 
 @router.get("/{area_id}/availability", summary="Time-weighted availability and coverage")
@@ -70,7 +66,7 @@ def get_availability(
         )
     start, end = window_from.astimezone(UTC), window_to.astimezone(UTC)
     try:
-        result, per_device = evidence.availability(
+        result = evidence.availability(
             session,
             db,
             area_id,
@@ -87,6 +83,4 @@ def get_availability(
     area = session.get(Area, area_id)
     heard = {d.device_id for d in result.devices}
     missing = sorted(d.id for d in area.devices if d.id not in heard) if area else []
-    return AvailabilityOut(
-        **result.model_dump(), never_reported=missing, device_maintenance_not_excluded=per_device
-    )
+    return AvailabilityOut(**result.model_dump(), never_reported=missing)

@@ -1,5 +1,6 @@
-"""Availability through the API: maintenance planned in Vietnam time is excluded, devices that
-never reported are named, scope applies, and the figures match a hand computation."""
+"""Availability through the API: maintenance planned in Vietnam time is excluded (a single
+device's window from that device only), devices that never reported are named, scope applies, and
+the figures match a hand computation."""
 
 from __future__ import annotations
 
@@ -20,25 +21,29 @@ VN = timedelta(hours=7)
 
 
 def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
-    stack.load_catalog(catalog_yaml(AREA, [("cam-01", "camera"), ("cam-02", "camera")]))
+    cameras = [("cam-01", "camera"), ("cam-02", "camera"), ("cam-03", "camera")]
+    stack.load_catalog(catalog_yaml(AREA, cameras))
     t0 = (datetime.now(UTC) - timedelta(hours=1)).replace(second=0, microsecond=0)
     statuses = [Status.UP] * 10 + [Status.DOWN] * 5 + [Status.UP] * 5  # one per minute
     with publisher(stack.mosquitto.port) as publish:
         for i, state in enumerate(statuses):
-            result = DeviceResult(
-                device_id="cam-01",
-                kind="camera",
-                status=state,
-                duration_ms=5.0,
-                reason=None if state is Status.UP else "refused",
-            )
+            results = [
+                DeviceResult(
+                    device_id=device,
+                    kind="camera",
+                    status=state,
+                    duration_ms=5.0,
+                    reason=None if state is Status.UP else "refused",
+                )
+                for device in ("cam-01", "cam-03")  # cam-02 never reports
+            ]
             report = Report(
                 area_id=AREA,
                 agent_id="nvh",
                 seq=i + 1,
                 observed_at=t0 + timedelta(minutes=i),
                 interval_s=60,
-                results=[result],
+                results=results,
             )
             publish(topics.report_topic(AREA, "nvh"), report.to_json())
     # Two of the five down minutes fall in a maintenance window planned in Hà Nội time.
@@ -49,6 +54,14 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
         "reason": "Lau ống kính camera",
     }
     assert _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, window)[0] == 201
+    # cam-03 alone is also serviced for the two minutes after that.
+    own = {
+        "starts_local": (local + timedelta(minutes=2)).isoformat(),
+        "ends_local": (local + timedelta(minutes=4)).isoformat(),
+        "device_id": "cam-03",
+        "reason": "Thay nguồn camera cam-03",
+    }
+    assert _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, own)[0] == 201
 
     query = urllib.parse.urlencode(
         {"from": t0.isoformat(), "to": (t0 + timedelta(minutes=20)).isoformat()}
@@ -66,10 +79,20 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
     wait_for(stored, "all twenty reports to be stored")
     for extra in ("&raw=true", ""):
         body = answer(extra)
-        health = body["devices"][0]["health"]  # type: ignore[index]
+        devices = {d["device_id"]: d for d in body["devices"]}  # type: ignore[attr-defined]
+        health = devices["cam-01"]["health"]
         assert (health["up_s"], health["down_s"], health["maintenance_s"]) == (900, 180, 120)
         assert health["availability"] == pytest.approx(100 * 900 / 1080, abs=0.01)
         assert health["coverage"] == pytest.approx(100.0, abs=0.01)
+        assert devices["cam-01"]["maintenance"] == []
+        # cam-03: down minutes 10–15, of which 11–15 are maintenance (the area's, then its own).
+        health = devices["cam-03"]["health"]
+        assert (health["up_s"], health["down_s"], health["maintenance_s"]) == (900, 60, 240)
+        assert health["availability"] == pytest.approx(100 * 900 / 960, abs=0.01)
+        assert len(devices["cam-03"]["maintenance"]) == 1
+        # The camera kind adds up the cameras heard from: area-wide maintenance once per device.
+        kind = body["kinds"]["camera"]["health"]  # type: ignore[index]
+        assert (kind["down_s"], kind["maintenance_s"]) == (180 + 60, 120 + 240)
         assert body["never_reported"] == ["cam-02"]
         assert "Asia/Ho_Chi_Minh" in str(body["rules"])
 
