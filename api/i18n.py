@@ -23,6 +23,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Sai tên đăng nhập hoặc mật khẩu.",
         "en": "Wrong user name or password.",
     },
+    "login_locked": {
+        "vi": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {seconds} giây.",
+        "en": "Too many failed logins. Try again in {seconds} seconds.",
+    },
     "bad_catalog_file": {
         "vi": "Tệp danh mục không hợp lệ: ",
         "en": "The catalog file is not valid: ",

@@ -23,6 +23,7 @@ from api.routes import (
     series,
 )
 from api.settings import ApiSettings
+from api.throttle import LoginThrottle
 from api.ui import routes as ui
 from tsdb.influxql import InfluxQL
 
@@ -68,6 +69,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle()
     for router in ROUTERS:
         # /healthz is open to all; every other route may refuse (401/403/404/422, api.access).
         app.include_router(router, responses=None if router is health.router else REFUSALS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from api.deps import settings
 from api.i18n import text
 from api.security import verify_password
 from api.settings import ApiSettings
+from api.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -42,18 +44,37 @@ class ApiTokenIn(BaseModel):
     days: int = Field(default=365, ge=1, le=3650)
 
 
-@router.post("/token", summary="Log in with user name and password (OAuth2 password flow)")
+@router.post(
+    "/token",
+    summary="Log in with user name and password (OAuth2 password flow)",
+    responses={429: {"description": "too many failed logins for this name: wait Retry-After"}},
+)
 def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Annotated[Session, Depends(db_session)],
     config: Annotated[ApiSettings, Depends(settings)],
     accept_language: Annotated[str | None, Header()] = None,
 ) -> TokenOut:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    wait_s = throttle.retry_after(form.username)
+    if wait_s:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            text("login_locked", accept_language).format(seconds=math.ceil(wait_s)),
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )
     user = session.get(User, form.username)
     hashed = user.password_hash if user is not None and user.active else None
     if not verify_password(form.password, hashed):
-        logger.warning("failed login for %.100r", form.username)
+        locked_s = throttle.failed(form.username)
+        logger.warning(
+            "failed login for %.100r%s",
+            form.username,
+            f"; locked for {locked_s:.0f} s" if locked_s else "",
+        )
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed", accept_language))
+    throttle.succeeded(form.username)
     purge_expired(session)
     lifetime = timedelta(minutes=config.session_minutes)
     token = issue_token(session, form.username, form.username, "session", lifetime)

@@ -157,16 +157,35 @@ def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
     assert (status, me["role"], me["areas"]) == (200, "leader", [A])
     assert _request(stack, "POST", "/auth/logout", leader)[0] == 204
     assert _request(stack, "GET", "/auth/me", leader)[0] == 401
-    status, _ = _request(
-        stack,
-        "POST",
-        "/auth/token",
-        None,
-        b"username=truong-khu-6&password=wrong",
-        "application/x-www-form-urlencoded",
-    )
-    assert status == 401
     assert api_get(stack, "/healthz", token=None)[0] == 200
+
+    # Password guessing: five failures are free, the sixth locks the name, and then even the
+    # right password waits; a name that does not exist behaves the same; others are unaffected.
+    def attempt(username: str, password: str) -> tuple[int, Any, dict[str, str]]:
+        form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+        request = urllib.request.Request(
+            stack.api_url + "/auth/token",
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                headers = response.headers
+                return (
+                    response.status,
+                    _decode(response.read()),
+                    {k.lower(): v for k, v in headers.items()},
+                )
+        except urllib.error.HTTPError as exc:
+            return exc.code, _decode(exc.read()), {k.lower(): v for k, v in exc.headers.items()}
+
+    for username in ("truong-khu-6", "không-có-ai"):
+        assert [attempt(username, "sai")[0] for _ in range(6)] == [401] * 6
+        status, body, headers = attempt(username, "mật-khẩu-truong-khu-6-42")
+        assert status == 429, body
+        assert 0 < int(headers["retry-after"]) <= 30
+        assert f"sau {headers['retry-after']} giây" in body["detail"]
+    _user(stack, "kiem-dinh", "auditor")  # logs in at once
 
 
 def test_roll_ups_count_only_what_the_caller_may_see(stack: Stack) -> None:

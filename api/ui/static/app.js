@@ -182,6 +182,7 @@
           headers: { "Accept-Language": LANG },
           body: new URLSearchParams({ username: $("username").value, password: $("password").value }),
         });
+        if (response.status === 429) { showMessage((await response.json()).detail); return; } // locked: says how long
         if (!response.ok) { showMessage(response.status === 401 ? S.login_failed : S.server_error); return; }
         sessionStorage.setItem(TOKEN, (await response.json()).access_token);
         const who = await api("/auth/me");
