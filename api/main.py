@@ -21,6 +21,7 @@ from api.routes import (
     maintenance,
     rollups,
     series,
+    users,
 )
 from api.settings import ApiSettings
 from api.throttle import LoginThrottle
@@ -42,6 +43,7 @@ ROUTERS = tuple(
         audit,
         ui,
         incidents,
+        users,
     )
 )
 

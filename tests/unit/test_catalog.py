@@ -109,7 +109,9 @@ def test_passwords_use_a_salted_kdf() -> None:
 def test_expired_tokens_are_refused(catalog: Catalog) -> None:
     with catalog.transaction() as session:
         import_catalog(session, FILE.encode(), "admin")
-        create_user(session, "admin", "truong-khu-6", Role.LEADER, "pw", areas=["son-vi-khu-6"])
+        create_user(
+            session, "admin", "truong-khu-6", Role.LEADER, "mật-khẩu-dài", areas=["son-vi-khu-6"]
+        )
         live = issue_token(session, "admin", "truong-khu-6", "session", timedelta(minutes=5))
         dead = issue_token(session, "admin", "truong-khu-6", "session", timedelta(minutes=5))
         session.get(Token, token_digest(dead)).expires_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]

@@ -1,0 +1,175 @@
+"""User accounts: the admin lists, creates and changes them; everyone changes their own password.
+
+The rules (scopes per role, password length, nobody demotes or deactivates themselves) live in
+``api.accounts``, shared with the CLI; every change is in the audit log. Password hashes never
+leave the server.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from api.access import Action, Caller, Role, authorize, current_caller, db_session
+from api.accounts import AccountError, change_password, create_user, update_user
+from api.catalog.models import User
+from api.i18n import text
+from api.security import verify_password
+from api.throttle import LoginThrottle
+
+router = APIRouter(tags=["users"])
+USERNAME = r"^[^\s/]{1,100}$"  # Vietnamese letters welcome; no spaces or slashes (it is a path)
+Username = Annotated[str, Path(pattern=USERNAME)]
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str | None
+    role: Role
+    active: bool
+    communes: list[str]
+    areas: list[str]
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            username=user.username,
+            display_name=user.display_name,
+            role=Role(user.role),
+            active=user.active,
+            communes=sorted(s.commune_id for s in user.scopes if s.commune_id),
+            areas=sorted(s.area_id for s in user.scopes if s.area_id),
+        )
+
+
+class UserIn(BaseModel):
+    username: str = Field(pattern=USERNAME)
+    display_name: str | None = Field(default=None, max_length=200)
+    role: Role
+    password: str = Field(min_length=1, max_length=200, description="at least 10 characters")
+    communes: list[str] = Field(default_factory=list, max_length=500)
+    areas: list[str] = Field(default_factory=list, max_length=5000)
+
+
+class UserChange(BaseModel):
+    """Only what is given changes; ``communes``/``areas`` replace the old lists."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    role: Role | None = None
+    active: bool | None = None
+    communes: list[str] | None = Field(default=None, max_length=500)
+    areas: list[str] | None = Field(default=None, max_length=5000)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=1, max_length=200, description="at least 10 characters")
+
+
+def _load(session: Session, username: str) -> User:
+    user = session.execute(
+        select(User).where(User.username == username).options(selectinload(User.scopes))
+    ).scalar_one_or_none()
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {username!r}")
+    return user
+
+
+@router.get("/users", summary="Every account, its role and scope (admin)")
+def list_users(
+    _: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
+    session: Annotated[Session, Depends(db_session)],
+) -> list[UserOut]:
+    users = session.execute(
+        select(User).options(selectinload(User.scopes)).order_by(User.username)
+    ).scalars()
+    return [UserOut.of(u) for u in users]
+
+
+@router.post("/users", status_code=201, summary="Create an account (admin)")
+def add_user(
+    body: UserIn,
+    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
+    session: Annotated[Session, Depends(db_session)],
+) -> UserOut:
+    try:
+        create_user(
+            session,
+            caller.username,
+            body.username,
+            body.role,
+            body.password,
+            body.communes,
+            body.areas,
+            body.display_name,
+        )
+    except AccountError as exc:
+        code = status.HTTP_409_CONFLICT if "exists" in str(exc) else 422
+        raise HTTPException(code, str(exc)) from None
+    session.commit()
+    return UserOut.of(_load(session, body.username))
+
+
+@router.patch("/users/{username}", summary="Change role, scope, name or activity (admin)")
+def change_user(
+    username: Username,
+    body: UserChange,
+    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
+    session: Annotated[Session, Depends(db_session)],
+) -> UserOut:
+    _load(session, username)
+    try:
+        update_user(
+            session,
+            caller.username,
+            username,
+            role=body.role,
+            communes=body.communes,
+            areas=body.areas,
+            active=body.active,
+            display_name=body.display_name,
+        )
+    except AccountError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    session.commit()
+    return UserOut.of(_load(session, username))
+
+
+@router.post(
+    "/auth/password",
+    status_code=204,
+    summary="Change my password (ends all my login sessions, this one too; API tokens stay)",
+    responses={
+        403: {"description": "the current password is wrong"},
+        429: {"description": "too many wrong passwords for this name: wait Retry-After"},
+    },
+)
+def change_my_password(
+    request: Request,
+    body: PasswordChange,
+    caller: Annotated[Caller, Depends(current_caller)],
+    session: Annotated[Session, Depends(db_session)],
+    accept_language: Annotated[str | None, Header()] = None,
+) -> None:
+    throttle: LoginThrottle = request.app.state.login_throttle  # a stolen token guesses too
+    wait_s = math.ceil(throttle.retry_after(caller.username))
+    if wait_s:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            text("login_locked", accept_language).format(seconds=wait_s),
+            headers={"Retry-After": str(wait_s)},
+        )
+    user = _load(session, caller.username)
+    if not verify_password(body.current_password, user.password_hash):
+        throttle.failed(caller.username)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    try:
+        change_password(session, caller.username, caller.username, body.new_password)
+    except AccountError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    session.commit()
