@@ -33,6 +33,12 @@ def occurrences(window: MaintenanceWindow, start: datetime, end: datetime) -> li
     step = STEP[window.recurrence]
     out: list[Interval] = []
     local_start, local_end = window.starts_local, window.ends_local
+    if step is not None:
+        # Skip the repetitions that ended a day or more before ``start`` (a day covers any change
+        # of UTC offset): counted from the first one, a window repeated daily for years ran out
+        # of MAX_OCCURRENCES before it reached ``start`` and was silently not excluded.
+        skip = max(0, (start.astimezone(zone).replace(tzinfo=None) - local_end) // step - 1)
+        local_start, local_end = local_start + skip * step, local_end + skip * step
     for _ in range(MAX_OCCURRENCES):
         if window.until_local is not None and local_start > window.until_local:
             break
