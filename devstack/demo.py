@@ -1,8 +1,10 @@
 """``make run``: the whole stack on this machine with a demo fleet of simulated areas.
 
-Starts Mosquitto, InfluxDB, ingest and the API (``devstack.stack``), one camera simulator per demo
-camera (real footage), and one real agent process per area, then prints where to look and waits
-for Ctrl-C. Everything lives under ``run/`` in the checkout and is stopped on exit.
+Starts the gateway's Mosquitto (no anonymous access; ``devstack.gateway``), InfluxDB, ingest, the
+API and the alerts service (``devstack.stack``), one camera simulator per demo camera (real
+footage), and one real agent process per area, each provisioned with its own broker account and
+reporting over TLS, then prints where to look and waits for Ctrl-C. Everything lives under
+``run/`` in the checkout and is stopped on exit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 import yaml
 
+from contract.topics import agent_account
 from devstack.camsim import CameraFleet
+from devstack.gateway import GatewayBroker
 from devstack.processes import Child, free_port, port_open, python_module
 from devstack.stack import Stack
 
@@ -92,8 +96,14 @@ def create_demo_users(stack: Stack, path: Path = FLEET_FILE) -> list[tuple[str, 
 
 
 def agent_config(
-    area: DemoArea, interval_s: float, broker: tuple[str, int], cameras: CameraFleet
+    area: DemoArea,
+    interval_s: float,
+    broker: tuple[str, int],
+    cameras: CameraFleet,
+    account: str | None = None,
 ) -> str:
+    """The agent's configuration; ``account``: its gateway account, with the bundle's ``ca.crt``
+    and ``broker-password`` beside the file (TLS); none: a plain broker (docker-compose's)."""
     host, port = broker
     lines = [
         f'area_id = "{area.id}"',
@@ -103,8 +113,15 @@ def agent_config(
         "[broker]",
         f'host = "{host}"',
         f"port = {port}",
-        "tls = false  # a local demo; agents over the internet use the gateway's TLS listener",
     ]
+    if account is None:
+        lines += ["tls = false  # the compose network's broker; agents over the internet use TLS"]
+    else:
+        lines += [
+            "tls = true",
+            'ca_file = "ca.crt"',
+            f'auth = {{ username = "{account}", password_file = "broker-password" }}',
+        ]
     for camera_id in area.camera_ids():
         lines += [
             "",
@@ -120,8 +137,14 @@ def agent_config(
     return "\n".join(lines) + "\n"
 
 
-def run_fleet(workdir: Path, broker: tuple[str, int], stop: threading.Event) -> Iterator[str]:
-    """Start the simulated cameras and one agent per area; yields once running, stops after."""
+def run_fleet(
+    workdir: Path,
+    broker: tuple[str, int],
+    stop: threading.Event,
+    gateway: GatewayBroker | None = None,
+) -> Iterator[str]:
+    """Start the simulated cameras and one agent per area; yields once running, stops after.
+    With ``gateway``, each agent is provisioned there first (its own account, TLS)."""
     interval_s, areas = load_fleet()
     with CameraFleet([c for a in areas for c in a.camera_ids()]) as cameras:
         agents = []
@@ -129,7 +152,12 @@ def run_fleet(workdir: Path, broker: tuple[str, int], stop: threading.Event) -> 
             for area in areas:
                 config = workdir / "agents" / area.id / "agent.toml"
                 config.parent.mkdir(parents=True, exist_ok=True)
-                config.write_text(agent_config(area, interval_s, broker, cameras), encoding="utf-8")
+                account = None
+                if gateway is not None:
+                    gateway.provision(area.id, area.agent_id, config.parent)
+                    account = agent_account(area.id, area.agent_id)
+                text = agent_config(area, interval_s, broker, cameras, account)
+                config.write_text(text, encoding="utf-8")
                 argv = python_module("edge", "run", str(config))
                 agents.append(Child(f"agent {area.id}", argv, config.parent / "agent.log").start())
             yield f"{len(areas)} areas, one report every {interval_s:g} s"
@@ -161,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Đang khởi động / starting: Mosquitto, InfluxDB, ingest, API…", flush=True)
     api_port = free_port() if port_open(PREFERRED_API_PORT) else PREFERRED_API_PORT
-    with Stack(args.workdir, api_port=api_port) as stack:
+    with Stack(args.workdir, api_port=api_port, secure=True) as stack:
         stack.load_catalog(catalog_document(load_fleet()[1]))
         stack.api_cli("load-criteria")  # the shipped criteria sets
         users = create_demo_users(stack)
-        broker = ("127.0.0.1", stack.mosquitto.port)
+        gateway = stack.mosquitto
+        assert isinstance(gateway, GatewayBroker)  # noqa: S101 - secure=True above
+        broker = ("127.0.0.1", gateway.agent_port)
         rollups = Child(
             "rollup-job",
             python_module("api", "rollup-job", "--every-s", "300"),
@@ -174,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         ).start()
         # Incidents for the dashboard's board; no routing file, so nobody is messaged.
         alerts = Child(
-            "alerts", python_module("alerts"), args.workdir / "alerts.log", env=stack.env()
+            "alerts", python_module("alerts"), args.workdir / "alerts.log", env=stack.env("alerts")
         ).start()
-        for _ in run_fleet(args.workdir, broker, stop):
+        for _ in run_fleet(args.workdir, broker, stop, gateway):
             _print_welcome(stack, load_fleet(), users, args.workdir)
         alerts.stop()
         rollups.stop()
@@ -192,6 +222,8 @@ def _print_welcome(
 ) -> None:
     interval_s, areas = fleet
     auth = f"Authorization: Bearer {stack.api_token}"
+    gateway = stack.mosquitto
+    agents_url = gateway.agent_url if isinstance(gateway, GatewayBroker) else "-"
     print(f"""
 smartarea is running — đang chạy.
 
@@ -199,7 +231,8 @@ smartarea is running — đang chạy.
   API:            {stack.api_url}            (OpenAPI: {stack.api_url}/docs)
   API token:      {stack.api_token}
   ingest metrics: {stack.metrics_url}
-  MQTT broker:    {stack.mosquitto.url}
+  MQTT broker:    {stack.mosquitto.url} (services; their accounts in {workdir}/gateway/secrets/)
+                  {agents_url} (agents: TLS, one account each, see python -m gateway)
   InfluxDB:       {stack.influxdb.url}  (database "{stack.influxdb.database}")
   logs and data:  {workdir}/
 

@@ -11,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.gateway import GatewayBroker
 from devstack.processes import Child, child_env, free_port, port_open, python_module
 from devstack.servers import InfluxDB, Mosquitto
 
@@ -25,17 +26,25 @@ def _http_ok(url: str) -> bool:
 
 @dataclass
 class Stack:
+    """``secure``: the broker is the gateway's (devstack.gateway: no anonymous access, each
+    service with its own account, agents over TLS); otherwise a plain loopback Mosquitto, which
+    most tests use to publish freely."""
+
     workdir: Path
     api_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
     api_token: str = ""  # an admin API token, issued when the API starts
-    mosquitto: Mosquitto = field(init=False)
+    secure: bool = False
+    mosquitto: Mosquitto | GatewayBroker = field(init=False)
     influxdb: InfluxDB = field(init=False)
     ingest: Child | None = None
     api: Child | None = None
 
     def __post_init__(self) -> None:
-        self.mosquitto = Mosquitto(self.workdir / "mosquitto")
+        if self.secure:
+            self.mosquitto = GatewayBroker(self.workdir / "gateway")
+        else:
+            self.mosquitto = Mosquitto(self.workdir / "mosquitto")
         self.influxdb = InfluxDB(self.workdir / "influxdb")
 
     @property
@@ -46,7 +55,12 @@ class Stack:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
-    def env(self) -> dict[str, str]:
+    def env(self, service: str | None = None) -> dict[str, str]:
+        """Settings of the server-side processes; ``service`` (``ingest``, ``api``, ``alerts``)
+        adds that service's broker account when the broker is the gateway's."""
+        account = {}
+        if service is not None and isinstance(self.mosquitto, GatewayBroker):
+            account = self.mosquitto.service_env(service)
         return child_env(
             {
                 "SMARTAREA_MQTT_HOST": "127.0.0.1",
@@ -57,12 +71,13 @@ class Stack:
                 "SMARTAREA_API_PORT": str(self.api_port),
                 "SMARTAREA_METRICS_PORT": str(self.metrics_port),
                 "SMARTAREA_DEAD_LETTER_FILE": str(self.workdir / "ingest" / "dead-letters.jsonl"),
+                **account,
             }
         )
 
     def start_ingest(self, wait: bool = True) -> Child:
         self.ingest = Child(
-            "ingest", python_module("ingest"), self.workdir / "ingest.log", env=self.env()
+            "ingest", python_module("ingest"), self.workdir / "ingest.log", env=self.env("ingest")
         )
         self.ingest.start()
         if wait:
@@ -108,7 +123,7 @@ class Stack:
                 "devstack",
             )
             self.api_token = output.split("token:", 1)[1].strip()
-        self.api = Child("api", python_module("api"), self.workdir / "api.log", env=self.env())
+        self.api = Child("api", python_module("api"), self.workdir / "api.log", env=self.env("api"))
         self.api.start()
         self.api.wait_ready(
             lambda: port_open(self.api_port) and _http_ok(f"{self.api_url}/healthz"), timeout=30

@@ -1,11 +1,13 @@
 """``make run`` (``python -m devstack``) shows data flowing: within two probe cycles every demo
-device has a fresh state in the API, and Ctrl-C stops everything."""
+device has a fresh state in the API, through the gateway's broker that admits no anonymous
+client, and Ctrl-C stops everything."""
 
 from __future__ import annotations
 
 import json
 import re
 import signal
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -50,8 +52,21 @@ def test_make_run_demo_reports_every_device_within_two_cycles(tmp_path: Path) ->
             return True
 
         wait_until(all_fresh, 2 * interval_s + 5, "every demo device to be up within two cycles")
+        # The agents got there with their own accounts: the broker refuses anonymous clients.
+        port = int(re.search(r"MQTT broker:\s+mqtt://127.0.0.1:(\d+)", text).group(1))  # type: ignore[union-attr]
+        assert _anonymous_connack(port) == 5  # MQTT 3.1.1: not authorized
     finally:
         demo.signal(signal.SIGINT)
         code = demo.stop(grace=20)
     assert code == 0, demo.log_tail()
     assert "stopped" in demo.log_tail(5)
+
+
+def _anonymous_connack(port: int) -> int:
+    """The return code a broker gives an MQTT 3.1.1 CONNECT without user name or password."""
+    body = b"\x00\x04MQTT\x04\x02\x00\x3c\x00\x09anonymous"
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"\x10" + bytes([len(body)]) + body)
+        connack = sock.recv(4)
+    assert connack[:2] == b"\x20\x02", connack
+    return connack[3]

@@ -32,8 +32,9 @@ from pydantic import SecretStr
 
 from contract import topics
 from contract.models import DeviceResult, Report
-from devstack.processes import Child, child_env, free_port, port_open, python_module
-from devstack.servers import InfluxDB, Mosquitto, require_binary
+from devstack.gateway import GatewayBroker
+from devstack.processes import Child, child_env, free_port, python_module
+from devstack.servers import InfluxDB, Mosquitto
 from gateway import certs, ops
 from gateway.__main__ import main as gateway_main
 from gateway.files import user_exists
@@ -46,56 +47,25 @@ A_AREA, B_AREA, AGENT = "son-vi-khu-6", "phuc-khanh-1", "nvh"
 
 
 @dataclass
-class Gateway:
-    folder: Path
-    agent_port: int
-    local_port: int
-    child: Child | None = None
+class Gateway(GatewayBroker):
+    """The gateway's broker as make run starts it, with the logins the tests need."""
 
-    def start(self) -> Gateway:
-        conf = self.folder / "mosquitto.conf"
-        log = self.folder / "mosquitto.log"
-        argv = [require_binary("mosquitto", "mosquitto"), "-c", str(conf)]
-        self.child = Child("mosquitto-gateway", argv, log).start()
-        self.child.wait_ready(
-            lambda: (
-                " running" in self.log()
-                and port_open(self.agent_port)
-                and port_open(self.local_port)
-            ),
-            timeout=20,
-        )
-        return self
-
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
-
-    def log(self) -> str:
-        try:
-            return (self.folder / "mosquitto.log").read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+    @property
+    def local_port(self) -> int:
+        return self.port
 
     def service_login(self, role: str) -> tuple[str, str]:
-        env = {}
-        for line in (self.folder / "secrets" / f"{role}.env").read_text().splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, value = line.split("=", 1)
-                env[key] = value
+        env = self.service_env(role)
         return env["SMARTAREA_MQTT_USERNAME"], env["SMARTAREA_MQTT_PASSWORD"]
 
-    def provision(self, area: str, agent: str = AGENT) -> tuple[str, str]:
+    def agent_login(self, area: str, agent: str = AGENT) -> tuple[str, str]:
+        """Provisioned through the CLI, as an operator would."""
         out = self.folder.parent / f"bundle-{area}-{agent}"
         assert gateway_main(
             ["provision-agent", "--dir", str(self.folder), "--area", area, "--agent", agent,
              "--out", str(out)]
         ) == 0  # fmt: skip
         return topics.agent_account(area, agent), (out / "broker-password").read_text().strip()
-
-    @property
-    def ca(self) -> Path:
-        return self.folder / "tls" / "ca.crt"
 
 
 @pytest.fixture
@@ -228,7 +198,7 @@ def report(area: str, agent: str = AGENT, seq: int = 1) -> bytes:
 
 
 def test_anonymous_wrong_password_and_revoked_agents_are_refused(gateway: Gateway) -> None:
-    login = gateway.provision(A_AREA)
+    login = gateway.agent_login(A_AREA)
     assert _refused(gateway.agent_port, None, gateway.ca) == "Not authorized"
     assert _refused(gateway.local_port, None, None, tls=False) == "Not authorized"
     wrong = (login[0], login[1][:-1] + ("x" if login[1][-1] != "x" else "y"))
@@ -272,8 +242,8 @@ def gateway_ingest(gateway: Gateway, influxdb: InfluxDB, tmp_path: Path) -> Iter
 def test_an_agent_cannot_report_for_another_area(
     gateway: Gateway, gateway_ingest: IngestService, influxdb: InfluxDB
 ) -> None:
-    a = connect(gateway.agent_port, gateway.provision(A_AREA), gateway.ca, name="agent-a")
-    gateway.provision(B_AREA)
+    a = connect(gateway.agent_port, gateway.agent_login(A_AREA), gateway.ca, name="agent-a")
+    gateway.agent_login(B_AREA)
     try:
         # A forged report: payload and topic both say area B, so only the broker can stop it.
         forged = [
@@ -303,8 +273,8 @@ def test_an_agent_cannot_report_for_another_area(
 
 
 def test_an_agent_reads_only_its_own_commands(gateway: Gateway) -> None:
-    a = connect(gateway.agent_port, gateway.provision(A_AREA), gateway.ca, name="agent-a")
-    b = connect(gateway.agent_port, gateway.provision(B_AREA), gateway.ca, name="agent-b")
+    a = connect(gateway.agent_port, gateway.agent_login(A_AREA), gateway.ca, name="agent-a")
+    b = connect(gateway.agent_port, gateway.agent_login(B_AREA), gateway.ca, name="agent-b")
     api = connect(gateway.local_port, gateway.service_login("api"), tls=False, name="api")
     ingest = connect(gateway.local_port, gateway.service_login("ingest"), tls=False, name="ing")
     try:
@@ -339,7 +309,7 @@ def report_payload(client: Client) -> bytes:
 def test_the_agent_listener_speaks_tls_only_with_the_gateway_ca(
     gateway: Gateway, tmp_path: Path
 ) -> None:
-    login = gateway.provision(A_AREA)
+    login = gateway.agent_login(A_AREA)
     # Plain MQTT on the TLS port: the broker sees garbage instead of a TLS hello and hangs up.
     plain = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="plain", protocol=mqtt.MQTTv5)
     plain.username_pw_set(*login)
@@ -378,10 +348,10 @@ def test_the_agent_listener_speaks_tls_only_with_the_gateway_ca(
 def test_reload_admits_a_new_agent_without_dropping_connected_ones(
     gateway: Gateway, gateway_ingest: IngestService
 ) -> None:
-    a = connect(gateway.agent_port, gateway.provision(A_AREA), gateway.ca, name="agent-a")
+    a = connect(gateway.agent_port, gateway.agent_login(A_AREA), gateway.ca, name="agent-a")
     try:
         pid_before = gateway.child.proc.pid if gateway.child and gateway.child.proc else None
-        b_login = gateway.provision(B_AREA)  # provision-agent signals the broker itself
+        b_login = gateway.agent_login(B_AREA)  # provision-agent signals the broker itself
         wait_for(lambda: "Reloading config" in gateway.log(), "the broker to reload")
         b = connect(gateway.agent_port, b_login, gateway.ca, name="agent-b")
         try:
@@ -454,7 +424,7 @@ def test_as_root_the_broker_runs_as_mosquitto_and_still_reloads() -> None:
             status = Path(f"/proc/{broker.child.proc.pid}/status").read_text()
             uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
             assert int(uid) == pwd.getpwnam("mosquitto").pw_uid
-            login = broker.provision(A_AREA)  # rewrites the files and signals the broker
+            login = broker.agent_login(A_AREA)  # rewrites the files and signals the broker
             wait_for(lambda: "Reloading config" in broker.log(), "the broker to reload")
             agent = connect(broker.agent_port, login, broker.ca, name="agent-a")
             try:
@@ -514,7 +484,7 @@ def test_a_commune_bridge_forwards_only_its_own_areas(
 def test_one_account_holds_one_connection_and_rotation_cuts_the_old_password(
     gateway: Gateway,
 ) -> None:
-    login = gateway.provision(A_AREA)
+    login = gateway.agent_login(A_AREA)
     first = connect(gateway.agent_port, login, gateway.ca, name="first")
     first.mqtt.reconnect_delay_set(60, 120)  # stay off once pushed out, for the assertion
     second = connect(gateway.agent_port, login, gateway.ca, name="any-client-id")
@@ -540,7 +510,7 @@ def test_one_account_holds_one_connection_and_rotation_cuts_the_old_password(
 
 
 def test_ingest_workers_can_share_the_subscription_under_the_acl(gateway: Gateway) -> None:
-    a = connect(gateway.agent_port, gateway.provision(A_AREA), gateway.ca, name="agent-a")
+    a = connect(gateway.agent_port, gateway.agent_login(A_AREA), gateway.ca, name="agent-a")
     login = gateway.service_login("ingest")
     workers = [connect(gateway.local_port, login, tls=False, name=f"ingest-{i}") for i in range(2)]
     try:
