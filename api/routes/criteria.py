@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
+from api.access import Action, Caller, Problem, authorize, db_session
 from api.bounds import ROW_ID_MAX, Instant
 from api.catalog import audit
 from api.catalog.models import Area, Commune
@@ -162,7 +162,12 @@ def _report_out(row: IssuedReport, stored: CriteriaSet) -> ReportOut:
     )
 
 
-@router.post("/criteria-sets", status_code=201, summary="Load a criteria set (YAML; admins)")
+@router.post(
+    "/criteria-sets",
+    status_code=201,
+    summary="Load a criteria set (YAML; admins)",
+    responses={409: {"model": Problem, "description": "this version exists with other content"}},
+)
 def load_set(
     body: Annotated[bytes, Body(media_type="application/yaml")],
     caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],

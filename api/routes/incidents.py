@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from api.access import SEES_EVERYTHING, Action, Caller, authorize, db_session
+from api.access import SEES_EVERYTHING, Action, Caller, Problem, authorize, db_session
 from api.bounds import ROW_ID_MAX, Instant
 from api.catalog import audit
 from api.catalog.incidents import Incident, IncidentEvent
@@ -220,6 +220,7 @@ def _write(
 @router.post(
     "/areas/{area_id}/incidents/{incident_id}/acknowledge",
     summary="Take the incident on (stops escalation); technicians in scope, admins",
+    responses={409: {"model": Problem, "description": "acknowledged or resolved already"}},
 )
 def acknowledge(
     area_id: AreaId,
@@ -256,6 +257,7 @@ def annotate(
 @router.post(
     "/areas/{area_id}/incidents/{incident_id}/resolve",
     summary="Close the incident by hand (the data closes it by itself when the device recovers)",
+    responses={409: {"model": Problem, "description": "resolved already"}},
 )
 def resolve(
     area_id: AreaId,

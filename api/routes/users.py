@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.access import Action, Caller, Role, authorize, current_caller, db_session
+from api.access import Action, Caller, Problem, Role, authorize, current_caller, db_session
 from api.accounts import AccountError, change_password, create_user, update_user
 from api.catalog.models import User
 from api.i18n import text
@@ -91,7 +91,12 @@ def list_users(
     return [UserOut.of(u) for u in users]
 
 
-@router.post("/users", status_code=201, summary="Create an account (admin)")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create an account (admin)",
+    responses={409: {"model": Problem, "description": "the user name is taken"}},
+)
 def add_user(
     body: UserIn,
     caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
