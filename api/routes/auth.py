@@ -44,6 +44,19 @@ class ApiTokenIn(BaseModel):
     days: int = Field(default=365, ge=1, le=3650)
 
 
+def unlocked(request: Request, username: str, language: str | None) -> LoginThrottle:
+    """The login throttle, once it is clear that ``username`` is not locked (else 429)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    wait_s = math.ceil(throttle.retry_after(username))
+    if wait_s:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            text("login_locked", language).format(seconds=wait_s),
+            headers={"Retry-After": str(wait_s)},
+        )
+    return throttle
+
+
 @router.post(
     "/token",
     summary="Log in with user name and password (OAuth2 password flow)",
@@ -56,14 +69,7 @@ def login(
     config: Annotated[ApiSettings, Depends(settings)],
     accept_language: Annotated[str | None, Header()] = None,
 ) -> TokenOut:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    wait_s = throttle.retry_after(form.username)
-    if wait_s:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            text("login_locked", accept_language).format(seconds=math.ceil(wait_s)),
-            headers={"Retry-After": str(math.ceil(wait_s))},
-        )
+    throttle = unlocked(request, form.username, accept_language)
     user = session.get(User, form.username)
     hashed = user.password_hash if user is not None and user.active else None
     if not verify_password(form.password, hashed):

@@ -7,7 +7,6 @@ leave the server.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
@@ -18,9 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from api.access import Action, Caller, Problem, Role, authorize, current_caller, db_session
 from api.accounts import AccountError, change_password, create_user, update_user
 from api.catalog.models import User
-from api.i18n import text
+from api.routes.auth import unlocked
 from api.security import verify_password
-from api.throttle import LoginThrottle
 
 router = APIRouter(tags=["users"])
 USERNAME = r"^[^\s/]{1,100}$"  # Vietnamese letters welcome; no spaces or slashes (it is a path)
@@ -161,14 +159,7 @@ def change_my_password(
     session: Annotated[Session, Depends(db_session)],
     accept_language: Annotated[str | None, Header()] = None,
 ) -> None:
-    throttle: LoginThrottle = request.app.state.login_throttle  # a stolen token guesses too
-    wait_s = math.ceil(throttle.retry_after(caller.username))
-    if wait_s:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            text("login_locked", accept_language).format(seconds=wait_s),
-            headers={"Retry-After": str(wait_s)},
-        )
+    throttle = unlocked(request, caller.username, accept_language)  # a stolen token guesses too
     user = _load(session, caller.username)
     if not verify_password(body.current_password, user.password_hash):
         throttle.failed(caller.username)
