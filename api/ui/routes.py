@@ -102,6 +102,15 @@ def login_page(
     return _page(request, "login.html", lang, lang_cookie, None, page="login")
 
 
+@pages.get("/password", response_class=HTMLResponse)
+def password_page(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+) -> HTMLResponse:
+    return _page(request, "password.html", lang, lang_cookie, None, page="password")
+
+
 @pages.get("/overview", response_class=HTMLResponse)
 def overview_page(
     request: Request,

@@ -19,6 +19,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav_catalog": ("Tải danh mục (YAML)", "Download catalog (YAML)"),
     "nav_api": ("Tài liệu API", "API documentation"),
     "logout": ("Đăng xuất", "Log out"),
+    "nav_password": ("Đổi mật khẩu", "Change password"),
     "signed_in_as": ("Đang đăng nhập:", "Signed in as:"),
     "role_admin": ("quản trị", "administrator"),
     "role_auditor": ("kiểm định viên", "auditor"),
@@ -35,6 +36,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
         "Your session has ended. Please log in again.",
     ),
+    "password_changed": (
+        "Đã đổi mật khẩu. Hãy đăng nhập lại bằng mật khẩu mới.",
+        "Your password was changed. Please log in with the new one.",
+    ),
+    # password
+    "password_title": ("Đổi mật khẩu", "Change password"),
+    "password_current": ("Mật khẩu hiện tại", "Current password"),
+    "password_new": ("Mật khẩu mới", "New password"),
+    "password_confirm": ("Nhập lại mật khẩu mới", "New password again"),
+    "password_rule": (
+        "Ít nhất 10 ký tự; nên dùng một câu dễ nhớ. Mọi phiên đăng nhập của bạn sẽ kết thúc.",
+        "At least 10 characters; a memorable sentence is best. All your sessions will end.",
+    ),
+    "password_button": ("Đổi mật khẩu", "Change password"),
+    "password_mismatch": ("Hai mật khẩu mới không giống nhau.", "The two new passwords differ."),
+    "password_short": (
+        "Mật khẩu mới cần ít nhất 10 ký tự.",
+        "The new password needs at least 10 characters.",
+    ),
+    "password_wrong": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
     "needs_script": (
         "Trang này cần bật JavaScript trong trình duyệt.",
         "This page needs JavaScript enabled in the browser.",

@@ -345,6 +345,30 @@ def test_each_role_sees_only_its_scope(fleet: Stack, browser: Browser) -> None:
     status, _ = api_get(fleet, f"/areas/{AREA_B}/status", token=None)
     assert status == 401
 
+    # Changing one's password: checked in the page, then by the API; then log in again.
+    browser.login("kiem-dinh")
+    browser.driver.find_element(By.ID, "nav-password").click()
+    browser.wait(lambda: browser.text("h1") == "Đổi mật khẩu", "the password page")
+
+    def change(current: str, new: str, again: str) -> None:
+        for field, value in (("current", current), ("new", new), ("confirm", again)):
+            element = browser.driver.find_element(By.ID, f"{field}-password")
+            element.clear()
+            element.send_keys(value)
+        browser.js("document.getElementById('password-form').requestSubmit()")
+
+    fresh = "Một câu dễ nhớ của kiểm định viên"
+    change(PASSWORD, fresh, fresh + "!")
+    browser.wait(lambda: "không giống nhau" in browser.text("#message"), "the mismatch caught")
+    change("sai-mat-khau", fresh, fresh)
+    browser.wait(lambda: "hiện tại không đúng" in browser.text("#message"), "the API's refusal")
+    change(PASSWORD, fresh, fresh)
+    browser.wait(lambda: "/ui/login" in browser.driver.current_url, "back to the login page")
+    browser.wait(lambda: "Đã đổi mật khẩu" in browser.text("#message"), "the confirmation")
+    assert browser.js("return sessionStorage.length") == 0
+    browser.login("kiem-dinh", fresh)
+    assert_local_and_clean(browser, allowed_errors=("/auth/password ",))
+
 
 def test_search_folds_vietnamese_and_english_is_a_toggle(fleet: Stack, browser: Browser) -> None:
     browser.size(DESKTOP)

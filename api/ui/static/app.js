@@ -171,6 +171,7 @@
   function loginPage() {
     const params = new URLSearchParams(location.search);
     if (params.get("expired")) showMessage(S.session_ended);
+    if (params.get("changed")) showMessage(S.password_changed);
     const form = $("login");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -197,6 +198,40 @@
       } catch (error) {
         showMessage(S.server_error);
       } finally { button.disabled = false; button.textContent = S.login_button; }
+    });
+  }
+
+  // ---- password -------------------------------------------------------------------------------
+  async function passwordPage() {
+    $("password-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const fresh = $("new-password").value;
+      if ([...fresh].length < 10) { showMessage(S.password_short); return; } // letters, not bytes
+      if (fresh !== $("confirm-password").value) { showMessage(S.password_mismatch); return; }
+      const button = $("password-button");
+      button.disabled = true;
+      try {
+        const response = await fetch("/auth/password", {
+          method: "POST",
+          headers: {
+            "Authorization": "Bearer " + sessionStorage.getItem(TOKEN),
+            "Accept-Language": LANG,
+            "Content-Type": "application/json",
+          },
+          body: JSON.stringify({ current_password: $("current-password").value, new_password: fresh }),
+        });
+        if (response.status === 204) { // every session ended, this one too: log in again
+          sessionStorage.removeItem(TOKEN); sessionStorage.removeItem(ME);
+          location.replace("/ui/login?changed=1");
+          return;
+        }
+        if (response.status === 401) { toLogin(true); return; }
+        if (response.status === 403) showMessage(S.password_wrong);
+        else if (response.status === 429) showMessage((await response.json()).detail);
+        else showMessage(S.server_error);
+      } catch (error) {
+        showMessage(S.server_error);
+      } finally { button.disabled = false; }
     });
   }
 
@@ -697,7 +732,10 @@
   if (page === "login") { loginPage(); return; }
   if (!sessionStorage.getItem(TOKEN)) { toLogin(false); return; }
   setupNav();
-  const run = { overview: overviewPage, area: areaPage, incidents: incidentsPage, certification: certificationPage }[page];
+  const run = {
+    overview: overviewPage, area: areaPage, incidents: incidentsPage, certification: certificationPage,
+    password: passwordPage,
+  }[page];
   run().catch((error) => {
     if (!(error instanceof ApiError && error.status === 401)) showMessage(problemText(error));
   });
