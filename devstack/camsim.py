@@ -5,8 +5,9 @@ switched at run time: ``offline`` closes the camera's socket (connection refused
 401, ``none`` serves frames again; the picture faults ``black``, ``frozen``, ``blurred``,
 ``covered``, ``moved`` and ``dark`` alter the served frames (see ``devstack.camfaults``). A camera
 given ``credentials`` demands them, by HTTP Basic or Digest (``auth_scheme``), like a Hikvision or
-Dahua camera. The footage is Debian's OpenCV sample ``vtest.avi`` (a real pedestrian street scene,
-package ``opencv-doc``).
+Dahua camera. With ``rtsp`` a camera also serves RTSP (``devstack.rtspsim``), as Motion-JPEG or,
+like most real cameras, as H.264 or H.265 (``rtsp_codec``). The footage is Debian's OpenCV sample
+``vtest.avi`` (a real pedestrian street scene, package ``opencv-doc``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import cv2
 import numpy as np
 
 from devstack.camfaults import FaultParams, ImageFault, apply, decode_jpeg, encode_jpeg
-from devstack.rtspsim import RtspServer
+from devstack.rtspsim import Codec, RtspServer
 from edge.probes.httpauth import parse_challenge
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,10 @@ class SimCamera:
     offset: int = 0
     fault: Fault = Fault.NONE
     snapshots_served: int = 0
-    rtsp: bool = False  # also serve rtsp://127.0.0.1:rtsp_port/live (Motion-JPEG over RTP)
+    rtsp: bool = False  # also serve rtsp://127.0.0.1:rtsp_port/live
     rtsp_port: int = 0
+    # "mjpeg" (RTP/JPEG), "h264" or "h265" (an ffmpeg per RTSP session encodes the frames)
+    rtsp_codec: Codec | str = Codec.MJPEG
     credentials: tuple[str, str] | None = field(default=None, repr=False)
     auth_scheme: str = "digest"  # what the camera demands when it has credentials
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
@@ -114,6 +117,9 @@ class SimCamera:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_index: int = field(default=-1, repr=False)
     _rtsp: RtspServer | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rtsp_codec = Codec(self.rtsp_codec)  # a wrong name fails here, listing the codecs
 
     @property
     def mjpeg_url(self) -> str:
@@ -252,7 +258,7 @@ class SimCamera:
         )
         self._thread.start()
         if self.rtsp and self._rtsp is None:
-            self._rtsp = RtspServer(self, self.rtsp_port).start()
+            self._rtsp = RtspServer(self, self.rtsp_port, codec=self.rtsp_codec).start()
             self.rtsp_port = self._rtsp.port
 
     def stop(self) -> None:
@@ -278,15 +284,19 @@ class SimCamera:
 
 
 class CameraFleet:
-    """Many simulated cameras sharing one decoded footage."""
+    """Many simulated cameras sharing one decoded footage (RTSP ones all in one ``rtsp_codec``)."""
 
     def __init__(
-        self, camera_ids: list[str], footage: Footage | None = None, rtsp: bool = False
+        self,
+        camera_ids: list[str],
+        footage: Footage | None = None,
+        rtsp: bool = False,
+        rtsp_codec: Codec | str = Codec.MJPEG,
     ) -> None:
         self.footage = footage or Footage(find_footage())
         step = max(1, len(self.footage.jpegs) // max(1, len(camera_ids)))
         self.cameras = {
-            cid: SimCamera(cid, self.footage, offset=i * step, rtsp=rtsp)
+            cid: SimCamera(cid, self.footage, offset=i * step, rtsp=rtsp, rtsp_codec=rtsp_codec)
             for i, cid in enumerate(camera_ids)
         }
 
