@@ -129,6 +129,11 @@ class SimCamera:
     def rtsp_url(self) -> str:
         return f"rtsp://127.0.0.1:{self.rtsp_port}/live"
 
+    @property
+    def rtsp_server(self) -> RtspServer | None:
+        """The running RTSP server (None when the camera is stopped or serves no RTSP)."""
+        return self._rtsp
+
     def stalled(self) -> bool:
         return self.fault is Fault.STALLED
 

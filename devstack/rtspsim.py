@@ -177,6 +177,11 @@ class AccessUnits:
                 self._unit = []
             else:
                 self._unit.append(nal)
+        # The next unit's delimiter has begun: this unit is whole, send it without waiting.
+        header = self._rest.lstrip(b"\x00")[1:]
+        if self._unit and header and nal_type(self.codec, header) == AUD_TYPE[self.codec]:
+            units.append(self._unit)
+            self._unit = []
         return units
 
 
@@ -229,13 +234,14 @@ def encoder_argv(codec: Codec, fps: float) -> list[str]:
     if codec is Codec.H264:
         encoder = ["-c:v", "libx264", "-x264-params", "aud=1:repeat-headers=1", "-f", "h264"]
     else:
-        params = "aud=1:repeat-headers=1:log-level=error"
+        params = "aud=1:repeat-headers=1:open-gop=0:log-level=error"  # IDR keyframes, as cameras
         encoder = ["-c:v", "libx265", "-x265-params", params, "-f", "hevc"]
     return [
         ffmpeg,
         *("-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"),
         # Read each JPEG as it comes: without a tiny probe FFmpeg buffers megabytes first.
-        *("-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer"),
+        # (Not -fflags nobuffer: it drops the frames read while probing.)
+        *("-probesize", "32", "-analyzeduration", "0"),
         *("-f", "image2pipe", "-c:v", "mjpeg", "-framerate", rate, "-i", "pipe:0"),
         *("-an", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-tune", "zerolatency"),
         *("-g", gop, "-bf", "0", *encoder, "-flush_packets", "1", "pipe:1"),
