@@ -160,8 +160,9 @@ def test_the_encoder_sends_delimited_units_with_parameter_sets_before_each_keyfr
         assert SPS_TYPE[codec] in kinds and PPS_TYPE[codec] in kinds, kinds
 
 
-def _probe(url: str, timeout_s: float = 4.0, **extra: object) -> CameraRtspProbe:
-    config = {"id": "cam-01", "url": url, "timeout_s": timeout_s, "sample_s": 0.6, **extra}
+def _probe(url: str, timeout_s: float = 6.0, **extra: object) -> CameraRtspProbe:
+    # A generous timeout: on a busy machine a new session's encoder takes a while to start.
+    config = {"id": "cam-01", "url": url, "timeout_s": timeout_s, "sample_s": 0.8, **extra}
     return CameraRtspConfig.model_validate(config).build()
 
 
@@ -180,7 +181,8 @@ def test_probe_sees_frames_fps_and_black_and_covered_pictures(fleet: CameraFleet
     assert (healthy.status, healthy.reason) == (Status.UP, None), healthy
     metrics = healthy.metrics
     assert (metrics["width_px"], metrics["height_px"], metrics["image"]) == (768, 576, "ok")
-    assert 5 <= metrics["fps"] <= 15, metrics  # type: ignore[operator]
+    # The camera sends 10 fps; a busy machine (x265 on 2 shared cores) was seen to deliver 7.8.
+    assert 4 <= metrics["fps"] <= 15, metrics  # type: ignore[operator]
     assert metrics["frames"] >= 3 and metrics["stalls"] == 0, metrics  # type: ignore[operator]
     # The session ended with the probe's capture: its encoder is gone, not left behind.
     wait_until(lambda: not _ffmpeg_children(), 10, "the session's encoder to be reaped")
