@@ -119,7 +119,7 @@ class SimCamera:
     _rtsp: RtspServer | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.rtsp_codec = Codec(self.rtsp_codec)  # a wrong name fails here, listing the codecs
+        self.rtsp_codec = Codec(self.rtsp_codec)  # a wrong name fails here, naming the codecs
 
     @property
     def mjpeg_url(self) -> str:

@@ -120,6 +120,10 @@ class Codec(StrEnum):
     H264 = "h264"
     H265 = "h265"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Codec:
+        raise ValueError(f"unknown RTSP codec {value!r}: use one of {', '.join(cls)}")
+
 
 PAYLOAD_TYPE = {Codec.MJPEG: 26, Codec.H264: 96, Codec.H265: 96}
 RTPMAP = {
@@ -343,7 +347,7 @@ class RtspHandler(socketserver.StreamRequestHandler):
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
             )
             self.encoder = encoder
-            self.server.encoders.append(encoder)
+            self.server.encoders_started += 1
             jobs = [
                 ("rtsp-feed", self._feed_encoder, (encoder.stdin,)),
                 ("rtsp-send", self._stream_encoded, (encoder, encoder.stdout)),
@@ -511,7 +515,7 @@ class RtspServer(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", port), RtspHandler)
         self.camera = camera
         self.fps = fps
-        self.encoders: list[subprocess.Popen[bytes]] = []  # every session's, for tests to check
+        self.encoders_started = 0  # one per playing H.264 / H.265 session
         self.stopping = threading.Event()
         self._thread = threading.Thread(
             target=self.serve_forever, args=(0.05,), daemon=True, name="rtsp"
