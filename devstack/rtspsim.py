@@ -6,10 +6,12 @@ Serves ``rtsp://127.0.0.1:PORT/live`` with RTP interleaved in the RTSP TCP conne
 - ``mjpeg`` (the default): each frame's JPEG as RTP/JPEG (RFC 2435), cut up in Python.
 - ``h264`` / ``h265``, what real village cameras send: each playing session runs its own ``ffmpeg``
   that encodes the camera's frames (fed at the server's fps on its stdin) with libx264 / libx265
-  (ultrafast, zero latency, a keyframe every second, no B-frames, access unit delimiters and the
-  parameter sets repeated before every keyframe), and the Annex B output goes out as RTP: RFC 6184
-  (single NAL unit packets, FU-A for NAL units over the MTU) or RFC 7798 (single NAL unit packets,
-  FU). The encoder dies with its session, with the server and with this process.
+  (ultrafast, zero latency, an IDR keyframe every second, no B-frames, access unit delimiters and
+  the parameter sets repeated before every keyframe), and the Annex B output goes out as RTP, one
+  access unit per RTP timestamp, sent as soon as the next one's delimiter shows: RFC 6184 (single
+  NAL unit packets, FU-A for NAL units over the MTU) or RFC 7798 (single NAL unit packets, FU).
+  The SDP carries no parameter sets: they come in band, since the encoder starts at PLAY with a
+  keyframe. The encoder dies with its session, with the server and with this process.
 
 Every frame comes from ``SimCamera.frame()``, so every picture fault of the simulator shows on RTSP
 too, whatever the codec; ``stalled`` keeps the session open and stops sending frames; a camera with
