@@ -6,15 +6,18 @@ reaching SQLite, PostgreSQL, InfluxDB or ``datetime`` arithmetic and failing the
 - row ids fit the catalog's ``Integer`` columns (PostgreSQL's int4 is the narrowest);
 - instants lie between 1900 and 2200 (UTC), well inside what InfluxDB stores (nanoseconds since
   1970 in an int64: 1677–2262) and far from where an offset pushes ``datetime`` past year 1 or
-  9999. Naive values are read as they are (UTC for filters, wall-clock time for maintenance).
+  9999. Naive values are read as they are (UTC for filters, wall-clock time for maintenance);
+- text holds no control character but newline and tab (``Input``, ``PlainText``): PostgreSQL
+  refuses NUL in text (a 500 there), and the others only garble pages, reports and logs.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, model_validator
 
 ROW_ID_MAX = 2**31 - 1
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -32,3 +35,41 @@ def _within_range(value: datetime) -> datetime:
 
 
 Instant = Annotated[datetime, AfterValidator(_within_range)]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1, but tab and newline
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (only newline and tab)")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]  # for a lone parameter (a form field)
+
+
+def _check_strings(value: Any) -> None:
+    if isinstance(value, str):
+        _plain(value)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+
+
+class Input(BaseModel):
+    """Base of every request body and imported file entry: ``PlainText`` for every string in it
+    (nested models check their own)."""
+
+    @model_validator(mode="after")
+    def _no_control_characters(self) -> Self:
+        for name, value in self:
+            try:
+                _check_strings(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return self

@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.bounds import Input
 from api.catalog import audit
 from api.catalog.models import Agent, Area, AreaParent, Commune, Device, Province
 from contract.models import DeviceKind, Label, Slug
@@ -28,7 +29,7 @@ Name = Annotated[
 ]
 
 
-class _Entry(BaseModel):
+class _Entry(Input):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, current_caller, db_session
 from api.accounts import AccountError, issue_token, purge_expired, revoke_token
+from api.bounds import Input
 from api.catalog.models import User
 from api.deps import settings
 from api.i18n import text
@@ -38,7 +39,7 @@ class Me(BaseModel):
     areas: list[str]
 
 
-class ApiTokenIn(BaseModel):
+class ApiTokenIn(Input):
     username: str = Field(description="the machine account the token acts as")
     label: str = Field(max_length=100, description="what uses it, e.g. 'bao-cao-tinh'")
     days: int = Field(default=365, ge=1, le=3650)

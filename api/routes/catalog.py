@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
+from api.bounds import Input
 from api.catalog import audit
 from api.catalog.io import CatalogFileError, Name, export_catalog, import_catalog
 from api.catalog.models import Area, AreaParent, Commune, Province
@@ -54,7 +55,7 @@ class AreaDetail(AreaSummary):
     parents: list[ParentPeriod]
 
 
-class AreaPatch(BaseModel):
+class AreaPatch(Input):
     name: Name | None = None
     commune_id: str | None = Field(default=None, pattern=SLUG_PATTERN)
     reason: str = Field(min_length=3, max_length=300, description="why: kept in the audit log")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, Problem, authorize, db_session
-from api.bounds import ROW_ID_MAX, Instant
+from api.bounds import ROW_ID_MAX, Input, Instant, PlainText
 from api.catalog import audit
 from api.catalog.models import Area, Commune
 from api.criteria import report
@@ -45,7 +45,7 @@ class SetOut(BaseModel):
     title_en: str
 
 
-class DeclarationIn(BaseModel):
+class DeclarationIn(Input):
     figure: str = Field(pattern=FIGURE, description="e.g. households, households_fibre, adults")
     value: float = Field(ge=0, allow_inf_nan=False)
     source_document: str = Field(
@@ -232,10 +232,10 @@ def upload(
     session: Annotated[Session, Depends(db_session)],
     file: Annotated[bytes, File(description="the scanned decision or record")],
     kind: Annotated[str, Form(pattern=FIGURE, description="e.g. digital_team_decision")],
-    title: Annotated[str, Form(min_length=3, max_length=300)],
+    title: Annotated[PlainText, Form(min_length=3, max_length=300)],
     document_date: Annotated[date, Form()],
-    filename: Annotated[str, Form(max_length=200)] = "document.pdf",
-    media_type: Annotated[str, Form(max_length=100)] = "application/pdf",
+    filename: Annotated[PlainText, Form(max_length=200)] = "document.pdf",
+    media_type: Annotated[PlainText, Form(max_length=100)] = "application/pdf",
     valid_to: Annotated[date | None, Form()] = None,
 ) -> DocumentOut:
     if len(file) > MAX_DOCUMENT_BYTES:

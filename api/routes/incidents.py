@@ -17,7 +17,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from api.access import SEES_EVERYTHING, Action, Caller, Problem, authorize, db_session
-from api.bounds import ROW_ID_MAX, Instant
+from api.bounds import ROW_ID_MAX, Input, Instant
 from api.catalog import audit
 from api.catalog.incidents import Incident, IncidentEvent
 from api.catalog.models import Area
@@ -80,11 +80,11 @@ class Stats(BaseModel):
     mttr_s: float | None = Field(description="mean time from opening to resolution")
 
 
-class NoteIn(BaseModel):
+class NoteIn(Input):
     note: str = Field(min_length=1, max_length=2000)
 
 
-class OptionalNoteIn(BaseModel):
+class OptionalNoteIn(Input):
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
-from api.bounds import ROW_ID_MAX, Instant
+from api.bounds import ROW_ID_MAX, Input, Instant
 from api.catalog import audit
 from api.catalog.models import MaintenanceWindow
 from contract.topics import SLUG_MAX, SLUG_PATTERN
@@ -35,7 +35,7 @@ WallClock = Annotated[
 ]
 
 
-class WindowIn(BaseModel):
+class WindowIn(Input):
     device_id: str | None = Field(default=None, max_length=128, description="none: whole area")
     starts_local: WallClock = Field(
         description="local wall-clock time, no offset: 2026-12-06T06:00"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.access import Action, Caller, Problem, Role, authorize, current_caller, db_session
 from api.accounts import AccountError, change_password, create_user, update_user
+from api.bounds import Input
 from api.catalog.models import User
 from api.routes.auth import unlocked
 from api.security import verify_password
@@ -45,7 +46,7 @@ class UserOut(BaseModel):
         )
 
 
-class UserIn(BaseModel):
+class UserIn(Input):
     username: str = Field(pattern=USERNAME)
     display_name: str | None = Field(default=None, max_length=200)
     role: Role
@@ -54,7 +55,7 @@ class UserIn(BaseModel):
     areas: list[str] = Field(default_factory=list, max_length=5000)
 
 
-class UserChange(BaseModel):
+class UserChange(Input):
     """Only what is given changes; ``communes``/``areas`` replace the old lists."""
 
     display_name: str | None = Field(default=None, max_length=200)
@@ -64,7 +65,7 @@ class UserChange(BaseModel):
     areas: list[str] | None = Field(default=None, max_length=5000)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Input):
     current_password: str = Field(max_length=200)
     new_password: str = Field(min_length=1, max_length=200, description="at least 10 characters")
 

@@ -347,6 +347,23 @@ def test_out_of_range_ids_and_times_are_refused_not_crashed(stack: Stack) -> Non
             url = stack.api_url + path.replace("+", "%2B")
             response = session.request(method, url, json=body, headers=admin, timeout=30)
             assert response.status_code == 422, (method, path, response.status_code)
+        # Control characters in text: NUL is a 500 on PostgreSQL, the rest garble the pages.
+        controlled = [
+            ("PATCH", f"/areas/{A}", {"name": "Khu\u0000 6", "reason": "Đổi tên"}),
+            ("POST", f"/areas/{A}/incidents/1/notes", {"note": "Đã kiểm tra\u001b[31m"}),
+            (
+                "POST",
+                f"/areas/{A}/maintenance",
+                {"starts_local": "2026-01-01T00:00", "ends_local": "2026-01-01T02:00",
+                 "reason": "Lau\u0000 camera"},
+            ),
+        ]  # fmt: skip
+        for method, path, body in controlled:
+            response = session.request(
+                method, stack.api_url + path, json=body, headers=admin, timeout=30
+            )
+            assert response.status_code == 422, (method, path, response.status_code)
+            assert "control characters" in response.text, response.text
         availability = session.get(
             f"{stack.api_url}/areas/{A}/availability?{window}", headers=admin, timeout=30
         )
