@@ -1,19 +1,21 @@
 """What camera probing costs the agent's PC: CPU and wall time per probe, one cycle of 18 cameras.
 
-The cameras are the simulator (real footage; HTTP JPEG snapshots and RTSP Motion-JPEG at 10 fps)
-in a *separate process*, so the CPU measured is the probing side only: HTTP or RTSP, decoding, the
+The cameras are the simulator (real footage; HTTP JPEG snapshots and RTSP at 10 fps in H.264 by
+default, as village cameras send, or ``--codec h265|mjpeg``) in a *separate process* (with the
+encoders it starts), so the CPU measured is the probing side only: HTTP or RTSP, decoding, the
 image-health analysis, and the RTSP capture workers (counted through the fork server that reaps
 them). Per probe: 768x576 (a sub-stream) and 1920x1080 (a main stream), snapshots with and without
 the image analysis (the baseline in the same run), RTSP with the default 2 s sample. Then cycles of
 18 cameras with the agent's concurrency (``edge.agent.MAX_PARALLEL_PROBES`` threads), and one cycle
 where a camera accepts the TCP connection and never answers.
 
-Caveat: the simulator streams Motion-JPEG, not H.264/H.265 as real cameras do; decode cost per
-frame is of the same order, but this is not a measurement of H.264 decoding.
+Caveat: the simulator's encoders share the machine's 2 cores with the probes (wall times are
+pessimistic; CPU is counted for the probing side only), and its H.264 uses a keyframe every second
+where cameras often use 2–4 s (a longer GOP delays the first frame, not the decode cost).
 The last line: ``cycle18_wall_s=… cpu_share_at_60s=… rss_mb=…`` (RTSP sub-stream cycle; memory
 as PSS summed over the probing processes).
 
-    .venv/bin/python benchmarks/camera_cost.py [--cycles 5]
+    .venv/bin/python benchmarks/camera_cost.py [--cycles 5] [--codec h264|h265|mjpeg]
 """
 
 from __future__ import annotations
@@ -59,12 +61,13 @@ def _upscaled(footage: Footage, size: tuple[int, int]) -> Footage:
     return big
 
 
-def serve(conn: Connection) -> None:
+def serve(conn: Connection, codec: str) -> None:
     """The simulator process: 18 sub-stream cameras and one 1080p camera, HTTP and RTSP."""
     footage = Footage(find_footage(), max_frames=60)
     ids = [f"cam-{i:02d}" for i in range(1, CAMERAS + 1)]
-    fleet = CameraFleet(ids, footage, rtsp=True).start()
-    main = CameraFleet(["main"], _upscaled(footage, (1920, 1080)), rtsp=True).start()
+    fleet = CameraFleet(ids, footage, rtsp=True, rtsp_codec=codec).start()
+    big = _upscaled(footage, (1920, 1080))
+    main = CameraFleet(["main"], big, rtsp=True, rtsp_codec=codec).start()
     cameras = list(fleet.cameras.values())
     conn.send(
         {
@@ -144,11 +147,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cycles", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20, help="probes per single-probe figure")
+    parser.add_argument("--codec", choices=["h264", "h265", "mjpeg"], default="h264")
     args = parser.parse_args()
 
     context = mp.get_context("spawn")
     ours, theirs = context.Pipe()
-    simulator = context.Process(target=serve, args=(theirs,), daemon=True)
+    simulator = context.Process(target=serve, args=(theirs, args.codec), daemon=True)
     simulator.start()
     urls = ours.recv()
     sim_pid = simulator.pid or -1
@@ -162,7 +166,10 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             refs = Path(tmp)
-            print(f"simulator: {CAMERAS} cameras 768x576 + one 1920x1080, in its own process")
+            print(
+                f"simulator: {CAMERAS} cameras 768x576 + one 1920x1080, RTSP {args.codec}, "
+                "in its own process"
+            )
             print("per probe (one at a time)                 wall ms (median)   CPU ms (mean)")
             rows: list[tuple[str, Probe]] = [
                 ("768x576 snapshot, fetch+decode", _snapshot(urls["http"][0], refs, False, "a")),
