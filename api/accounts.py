@@ -11,11 +11,20 @@ from sqlalchemy.orm import Session
 from api.access import Role
 from api.catalog import audit
 from api.catalog.models import Area, Commune, Token, User, UserScope
+from api.i18n import text
 from api.security import hash_password, new_token, token_digest
 
 
 class AccountError(ValueError):
-    pass
+    """A rule of accounts refused a change: ``key`` names the rule (its message in
+    ``api.i18n``, Vietnamese and English), ``str()`` is the English message (for the CLI)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key, self.params = key, params
+        super().__init__(self.text("en"))
+
+    def text(self, accept_language: str | None) -> str:
+        return text(f"account_{self.key}", accept_language).format(**self.params)
 
 
 MIN_PASSWORD = 10  # characters; a passphrase in Vietnamese counts its letters, not its bytes
@@ -23,22 +32,22 @@ MIN_PASSWORD = 10  # characters; a passphrase in Vietnamese counts its letters, 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise AccountError("short_password", n=MIN_PASSWORD)
 
 
 def _check_scope(
     session: Session, role: Role, communes: Sequence[str], areas: Sequence[str]
 ) -> None:
     if role in {Role.TECHNICIAN, Role.LEADER} and not (communes or areas):
-        raise AccountError(f"a {role.value} needs a scope: at least one commune or area")
+        raise AccountError("needs_scope", role=role.value)
     if role is Role.LEADER and communes:
-        raise AccountError("a leader is scoped to areas, not communes")
+        raise AccountError("leader_areas_only")
     for commune in communes:
         if session.get(Commune, commune) is None:
-            raise AccountError(f"unknown commune {commune!r}")
+            raise AccountError("unknown_commune", id=commune)
     for area in areas:
         if session.get(Area, area) is None:
-            raise AccountError(f"unknown area {area!r}")
+            raise AccountError("unknown_area", id=area)
 
 
 def _scopes(communes: Sequence[str], areas: Sequence[str]) -> list[UserScope]:
@@ -58,7 +67,7 @@ def create_user(
     display_name: str | None = None,
 ) -> None:
     if session.get(User, username) is not None:
-        raise AccountError(f"user {username!r} exists already")
+        raise AccountError("user_exists", name=username)
     _check_scope(session, role, communes, areas)
     if password:
         _check_password(password)
@@ -96,7 +105,7 @@ def update_user(
     if user is None:
         raise LookupError(username)
     if actor == username and (role not in (None, Role(user.role)) or active is False):
-        raise AccountError("you cannot change your own role or deactivate yourself")
+        raise AccountError("not_yourself")
     new_role = role or Role(user.role)
     old_communes = [s.commune_id for s in user.scopes if s.commune_id]
     old_areas = [s.area_id for s in user.scopes if s.area_id]
@@ -163,7 +172,7 @@ def issue_token(
 ) -> str:
     """A new bearer token for ``username``; only its digest is stored."""
     if session.get(User, username) is None:
-        raise AccountError(f"unknown user {username!r}")
+        raise AccountError("unknown_user", name=username)
     token = new_token()
     expires = datetime.now(UTC) + lifetime
     session.add(

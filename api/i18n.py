@@ -27,6 +27,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {seconds} giây.",
         "en": "Too many failed logins. Try again in {seconds} seconds.",
     },
+    "account_short_password": {
+        "vi": "Mật khẩu cần ít nhất {n} ký tự.",
+        "en": "A password needs at least {n} characters.",
+    },
+    "account_needs_scope": {
+        "vi": "Vai trò {role} cần một phạm vi: ít nhất một xã hoặc một khu dân cư.",
+        "en": "A {role} needs a scope: at least one commune or area.",
+    },
+    "account_leader_areas_only": {
+        "vi": "Trưởng khu chỉ được giao khu dân cư, không giao cả xã.",
+        "en": "A leader is scoped to areas, not communes.",
+    },
+    "account_unknown_commune": {
+        "vi": "Không có xã/phường '{id}' trong danh mục.",
+        "en": "Unknown commune '{id}'.",
+    },
+    "account_unknown_area": {
+        "vi": "Không có khu dân cư '{id}' trong danh mục.",
+        "en": "Unknown area '{id}'.",
+    },
+    "account_user_exists": {
+        "vi": "Tài khoản '{name}' đã có.",
+        "en": "User '{name}' exists already.",
+    },
+    "account_not_yourself": {
+        "vi": "Bạn không thể tự đổi vai trò hay tự khóa tài khoản của mình.",
+        "en": "You cannot change your own role or deactivate yourself.",
+    },
+    "password_wrong": {
+        "vi": "Mật khẩu hiện tại không đúng.",
+        "en": "The current password is wrong.",
+    },
+    "account_unknown_user": {
+        "vi": "Không có tài khoản '{name}'.",
+        "en": "Unknown user '{name}'.",
+    },
     "bad_catalog_file": {
         "vi": "Tệp danh mục không hợp lệ: ",
         "en": "The catalog file is not valid: ",

@@ -115,12 +115,15 @@ def create_api_token(
     body: ApiTokenIn,
     caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
     session: Annotated[Session, Depends(db_session)],
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> TokenOut:
     try:
         token = issue_token(
             session, caller.username, body.username, "api", timedelta(days=body.days), body.label
         )
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, exc.text(accept_language)
+        ) from None
     session.commit()
     return TokenOut(access_token=token, expires_in=body.days * 86400)

@@ -18,6 +18,7 @@ from api.access import Action, Caller, Problem, Role, authorize, current_caller,
 from api.accounts import AccountError, change_password, create_user, update_user
 from api.bounds import Input
 from api.catalog.models import User
+from api.i18n import text
 from api.routes.auth import unlocked
 from api.security import verify_password
 
@@ -70,12 +71,14 @@ class PasswordChange(Input):
     new_password: str = Field(min_length=1, max_length=200, description="at least 10 characters")
 
 
-def _load(session: Session, username: str) -> User:
+def _load(session: Session, username: str, language: str | None = None) -> User:
     user = session.execute(
         select(User).where(User.username == username).options(selectinload(User.scopes))
     ).scalar_one_or_none()
     if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {username!r}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, text("account_unknown_user", language).format(name=username)
+        )
     return user
 
 
@@ -100,6 +103,7 @@ def add_user(
     body: UserIn,
     caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
     session: Annotated[Session, Depends(db_session)],
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> UserOut:
     try:
         create_user(
@@ -113,10 +117,10 @@ def add_user(
             body.display_name,
         )
     except AccountError as exc:
-        code = status.HTTP_409_CONFLICT if "exists" in str(exc) else 422
-        raise HTTPException(code, str(exc)) from None
+        code = status.HTTP_409_CONFLICT if exc.key == "user_exists" else 422
+        raise HTTPException(code, exc.text(accept_language)) from None
     session.commit()
-    return UserOut.of(_load(session, body.username))
+    return UserOut.of(_load(session, body.username, accept_language))
 
 
 @router.patch("/users/{username}", summary="Change role, scope, name or activity (admin)")
@@ -125,8 +129,9 @@ def change_user(
     body: UserChange,
     caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
     session: Annotated[Session, Depends(db_session)],
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> UserOut:
-    _load(session, username)
+    _load(session, username, accept_language)
     try:
         update_user(
             session,
@@ -139,9 +144,11 @@ def change_user(
             display_name=body.display_name,
         )
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, exc.text(accept_language)
+        ) from None
     session.commit()
-    return UserOut.of(_load(session, username))
+    return UserOut.of(_load(session, username, accept_language))
 
 
 @router.post(
@@ -161,12 +168,14 @@ def change_my_password(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> None:
     throttle = unlocked(request, caller.username, accept_language)  # a stolen token guesses too
-    user = _load(session, caller.username)
+    user = _load(session, caller.username, accept_language)
     if not verify_password(body.current_password, user.password_hash):
         throttle.failed(caller.username)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, text("password_wrong", accept_language))
     try:
         change_password(session, caller.username, caller.username, body.new_password)
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, exc.text(accept_language)
+        ) from None
     session.commit()

@@ -30,11 +30,14 @@ def test_admin_manages_accounts_and_users_change_their_password(stack: Stack) ->
     # Refused, each with its reason: a duplicate, a short password, a scope the role cannot have.
     assert _request(stack, "POST", "/users", admin, new)[0] == 409
     short = {**new, "username": "ngan", "password": "ngắn"}
-    assert "10 characters" in _request(stack, "POST", "/users", admin, short)[1]["detail"]
+    assert "ít nhất 10 ký tự" in _request(stack, "POST", "/users", admin, short)[1]["detail"]
     unscoped = {**new, "username": "truong-khu", "role": "leader", "communes": []}
     assert _request(stack, "POST", "/users", admin, unscoped)[0] == 422
     unknown = {**new, "username": "ktv-2", "communes": ["khong-co"]}
-    assert "unknown commune" in _request(stack, "POST", "/users", admin, unknown)[1]["detail"]
+    assert (
+        "Không có xã/phường 'khong-co'"
+        in _request(stack, "POST", "/users", admin, unknown)[1]["detail"]
+    )
 
     status, users = _request(stack, "GET", "/users", admin)
     assert status == 200 and "ktv-phúc-khánh" in [u["username"] for u in users]

@@ -127,7 +127,7 @@ def test_scoped_roles_need_a_scope(catalog: Catalog) -> None:
         import_catalog(session, FILE.encode(), "admin")
         with pytest.raises(AccountError, match="needs a scope"):
             create_user(session, "admin", "ktv", Role.TECHNICIAN, "pw")
-        with pytest.raises(AccountError, match="unknown area"):
+        with pytest.raises(AccountError, match="Unknown area"):
             create_user(session, "admin", "tk", Role.LEADER, "pw", areas=["khong-co"])
     catalog.close()
 
