@@ -28,6 +28,7 @@ from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 REPORT_SCHEMA = "smartarea.report/1"
 PRESENCE_SCHEMA = "smartarea.presence/1"
+COMMAND_SCHEMA = "smartarea.command/1"
 
 MAX_DEVICES = 500
 MAX_METRICS = 64
@@ -53,6 +54,12 @@ class Status(StrEnum):
     def code(self) -> int:
         """A number for dashboards and aggregates: up 2, degraded 1, down 0."""
         return {Status.UP: 2, Status.DEGRADED: 1, Status.DOWN: 0}[self]
+
+
+class CommandName(StrEnum):
+    """What the server may ask an agent to do (an agent refuses names it does not know)."""
+
+    PROBE_NOW = "probe_now"  # run a probe cycle at once instead of waiting for the interval
 
 
 class PresenceState(StrEnum):
@@ -174,3 +181,21 @@ class Presence(_Wire):
         default=None, description="when the agent said it; absent in the Will (the broker sends it)"
     )
     version: Annotated[str, Field(max_length=40)] | None = None
+
+
+class Command(_Wire):
+    """Sent by the API on an agent's command topic (QoS 1, not retained): one request to act.
+
+    The agent acts only on commands naming its own area and agent and issued recently, so a
+    command delivered late (after a reconnect) does not fire minutes after anyone asked.
+    """
+
+    schema_: Literal["smartarea.command/1"] = Field(default="smartarea.command/1", alias="schema")
+    area_id: Slug
+    agent_id: Slug
+    command: CommandName
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = Field(
+        description="a short random id, quoted in the audit log and the agent's log"
+    )
+    issued_at: UtcTime = Field(description="when the API sent it (the server's clock, UTC)")
+    issued_by: Label = Field(description="the user name of the person who asked")

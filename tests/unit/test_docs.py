@@ -15,6 +15,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "Report": models.Report,
     "DeviceResult": models.DeviceResult,
     "Presence": models.Presence,
+    "Command": models.Command,
 }
 
 
@@ -44,7 +45,7 @@ def test_concrete_topics_on_the_page_parse() -> None:
 
 def test_examples_validate_against_their_models() -> None:
     examples = re.findall(r"<!-- example: (\w+) -->\s*```json\n(.*?)```", DOC, flags=re.S)
-    assert {name for name, _ in examples} == {"Report", "Presence"}
+    assert {name for name, _ in examples} == {"Report", "Presence", "Command"}
     for name, body in examples:
         MODELS[name].model_validate_json(body)
 
