@@ -14,6 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 
 from contract.models import DeviceResult, Report, Status
+from edge.commands import CommandInbox
 from edge.config import AgentConfig
 from edge.link import BrokerLink, CredentialsRefused
 from edge.outbox import Limits, Outbox, Stats
@@ -24,11 +25,14 @@ logger = logging.getLogger(__name__)
 MAX_PARALLEL_PROBES = 8
 
 
-def _sleep_until(deadline: float, stop: threading.Event) -> None:
-    """Wait for ``deadline`` (monotonic) or ``stop``, in short slices: the main thread blocked in
-    one long lock wait does not run signal handlers when the kernel hands SIGTERM to another
-    thread, so a single ``stop.wait(60)`` could ignore a stop request for a whole interval."""
-    while not stop.is_set():
+def _sleep_until(
+    deadline: float, stop: threading.Event, wake: threading.Event | None = None
+) -> None:
+    """Wait for ``deadline`` (monotonic), ``stop`` or ``wake``, in short slices: the main thread
+    blocked in one long lock wait does not run signal handlers when the kernel hands SIGTERM to
+    another thread, so a single ``stop.wait(60)`` could ignore a stop request for a whole
+    interval. ``wake`` (a "probe now" command) is seen within a slice."""
+    while not stop.is_set() and not (wake is not None and wake.is_set()):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return
@@ -48,7 +52,8 @@ class Agent:
                 max_age_s=box.max_age_days * 86400,
             ),
         )
-        self.link = BrokerLink(config, self.outbox)
+        self.commands = CommandInbox(config.area_id, config.agent_id)
+        self.link = BrokerLink(config, self.outbox, self.commands)
         self._pool = ThreadPoolExecutor(
             max_workers=min(MAX_PARALLEL_PROBES, len(self.probes)), thread_name_prefix="probe"
         )
@@ -84,6 +89,7 @@ class Agent:
             "resent_total": stats.resent_total,
             "connects_total": self.link.connects,
             "connect_failures_total": self.link.connect_failures,
+            **self.commands.metrics(),
         }
 
     def run_cycle(self) -> Report:
@@ -125,14 +131,19 @@ class Agent:
             while not stop.is_set() and (cycles is None or done < cycles):
                 if self.link.refused is not None:
                     raise CredentialsRefused(self.link.refused)
+                # Commands that arrive from now on ask for a cycle after this one; those before
+                # are answered by it (several "probe now" become one cycle).
+                self.commands.wake.clear()
+                started = time.monotonic()
                 report = self.run_cycle()
                 done += 1
                 logger.debug("cycle %d: %d results", report.seq, len(report.results))
-                next_start += self.config.interval_s
+                # A cycle started early by a command restarts the schedule from itself.
+                next_start = min(next_start, started) + self.config.interval_s
                 # A cycle that overran is not made up for: cycles never bunch up.
                 next_start = max(next_start, time.monotonic())
                 if cycles is None or done < cycles:
-                    _sleep_until(next_start, stop)
+                    _sleep_until(next_start, stop, self.commands.wake)
         finally:
             self.link.stop(flush_s=self.config.outbox.flush_on_stop_s)
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -9,6 +9,8 @@
   authorised to connect or to publish on our own topic) stops the agent and says so.
 - Presence: ``online`` (retained) on every connect, ``offline`` by the Will, and ``offline`` on a
   graceful stop after flushing what can be flushed.
+- Commands: the agent's own command topic is subscribed (QoS 1) on every connect; each message
+  goes to the ``CommandInbox`` (``edge.commands``), which decides what to do with it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from contract import topics
 from contract.models import Presence, PresenceState
 from edge import __version__
+from edge.commands import CommandInbox
 from edge.config import AgentConfig
 from edge.outbox import Outbox
 
@@ -68,11 +71,15 @@ class TokenBucket:
 
 
 class BrokerLink:
-    def __init__(self, config: AgentConfig, outbox: Outbox) -> None:
+    def __init__(
+        self, config: AgentConfig, outbox: Outbox, commands: CommandInbox | None = None
+    ) -> None:
         self.config = config
         self.outbox = outbox
+        self.commands = commands or CommandInbox(config.area_id, config.agent_id)
         self.report_topic = topics.report_topic(config.area_id, config.agent_id)
         self.status_topic = topics.status_topic(config.area_id, config.agent_id)
+        self.command_topic = topics.command_topic(config.area_id, config.agent_id)
         self.client_id = f"agent-{config.area_id}-{config.agent_id}"
         self.connected = threading.Event()
         self.refused: str | None = None
@@ -114,6 +121,8 @@ class BrokerLink:
         client.will_set(self.status_topic, offline, qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
         return client
 
     def _refuse(self, why: str) -> None:
@@ -137,6 +146,7 @@ class BrokerLink:
         self.connects += 1
         online = self._presence(PresenceState.ONLINE, datetime.now(UTC))
         client.publish(self.status_topic, online, qos=1, retain=True)
+        client.subscribe(self.command_topic, qos=1)  # a fresh session each time: subscribe again
         self.connected.set()
         logger.info(
             "connected to the broker (%s:%s)", self.config.broker.host, self.config.broker.port
@@ -157,6 +167,23 @@ class BrokerLink:
             self._refuse(f"publish of report {seq}: {_FATAL.get(reason.value, str(reason))}")
             return
         self.outbox.remove(seq)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        for reason in reasons:
+            if reason.is_failure:  # reports still flow; only commands will not reach us
+                logger.warning("the broker refused the command subscription: %s", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic != self.command_topic:
+            return  # nothing else is subscribed; a broker bug must not become a command
+        self.commands.receive(bytes(message.payload))
 
     def _pump(self, client: mqtt.Client) -> None:
         """Send outbox reports while the window and the rate allow."""
