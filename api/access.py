@@ -3,7 +3,8 @@
 - admin: everything.
 - auditor: reads everything (status, availability, reports, the audit log); issues reports.
 - technician: reads the communes and areas of their scope; may plan maintenance there, enter
-  declared figures and upload documents (and, with the alerts, acknowledge and annotate incidents).
+  declared figures and upload documents (and, with the alerts, acknowledge and annotate incidents);
+  may ask the agents there to probe now.
 - leader: reads their own areas only.
 
 Each route declares an ``Action``; ``authorize(action)`` resolves the bearer token to a caller,
@@ -46,6 +47,7 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     ADMINISTER = "administer"  # catalog import, users, tokens, renames
     HANDLE_INCIDENTS = "handle_incidents"  # acknowledge, annotate, resolve incidents in scope
+    COMMAND = "command"  # send commands to the agents in scope ("probe now")
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -56,6 +58,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.READ_AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.ADMINISTER: frozenset({Role.ADMIN}),
     Action.HANDLE_INCIDENTS: frozenset({Role.ADMIN, Role.TECHNICIAN}),
+    Action.COMMAND: frozenset({Role.ADMIN, Role.TECHNICIAN}),
 }
 SEES_EVERYTHING = frozenset({Role.ADMIN, Role.AUDITOR})
 

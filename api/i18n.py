@@ -71,6 +71,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Cơ sở dữ liệu đo lường tạm thời không truy cập được.",
         "en": "The measurement database is temporarily unavailable.",
     },
+    "agent_not_found": {
+        "vi": "Không tìm thấy máy trạm (agent) này trong khu dân cư.",
+        "en": "No such agent in this residential area.",
+    },
+    "broker_unavailable": {
+        "vi": "Không gửi được lệnh: máy chủ MQTT tạm thời không truy cập được. Hãy thử lại sau.",
+        "en": "The command could not be sent: the MQTT broker is temporarily unreachable. "
+        "Try again later.",
+    },
 }
 
 

@@ -9,12 +9,14 @@ from fastapi import FastAPI
 
 from api.access import REFUSALS
 from api.catalog.db import Catalog, migrate
+from api.commands import CommandPublisher
 from api.routes import (
     areas,
     audit,
     auth,
     availability,
     catalog,
+    commands,
     criteria,
     health,
     incidents,
@@ -44,6 +46,7 @@ ROUTERS = tuple(
         ui,
         incidents,
         users,
+        commands,
     )
 )
 
@@ -58,7 +61,16 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         app.state.catalog = Catalog(settings.database_url)
         migrate(app.state.catalog.engine)
+        # Connects on the first command: a dashboard that never sends one opens no connection.
+        app.state.commands = CommandPublisher(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            settings.mqtt_username,
+            settings.mqtt_password,
+            settings.mqtt_timeout_s,
+        )
         yield
+        app.state.commands.close()
         app.state.influx.close()
         app.state.catalog.close()
 

@@ -29,5 +29,12 @@ class ApiSettings(BaseSettings):
         description="a device whose last result is older than this many probe intervals is unknown",
     )
     lookback_s: int = Field(default=7 * 86400, gt=0, description="how far back live status looks")
+    mqtt_host: str = Field(default="127.0.0.1", description="broker host, for commands to agents")
+    mqtt_port: int = Field(default=1883, ge=1, le=65535, description="broker port (loopback)")
+    mqtt_username: str | None = Field(default=None, description="the API's broker account")
+    mqtt_password: SecretStr | None = Field(default=None, description="its password")
+    mqtt_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="wait this long for the broker to take a command"
+    )
     api_host: str = Field(default="127.0.0.1", description="address to listen on")
     api_port: int = Field(default=8000, ge=1, le=65535, description="port to listen on")

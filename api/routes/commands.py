@@ -1,0 +1,85 @@
+"""Commands to an area's agents: "probe now", for a technician who just fixed a device on site."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.access import Action, Caller, Problem, authorize, db_session
+from api.catalog import audit
+from api.catalog.models import Agent
+from api.commands import BrokerUnavailable, CommandPublisher
+from api.i18n import text
+from contract import topics
+from contract.models import Command, CommandName
+from contract.topics import SLUG_MAX, SLUG_PATTERN
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/areas/{area_id}/agents", tags=["commands"])
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+
+
+class CommandSent(BaseModel):
+    id: str = Field(description="the command's id, as the agent logs it and the audit log says")
+    command: CommandName
+    issued_at: datetime
+
+
+def publisher(request: Request) -> CommandPublisher:
+    value: CommandPublisher = request.app.state.commands
+    return value
+
+
+@router.post(
+    "/{agent_id}/probe",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask an agent to probe its devices now (technicians in scope, admins)",
+    description="The broker has taken the command; the agent's next report follows within "
+    "seconds when it is online (it ignores commands older than 5 minutes).",
+    responses={503: {"model": Problem, "description": "the broker did not take the command"}},
+)
+def probe_now(
+    area_id: Slug,
+    agent_id: Slug,
+    caller: Annotated[Caller, Depends(authorize(Action.COMMAND))],
+    session: Annotated[Session, Depends(db_session)],
+    commands: Annotated[CommandPublisher, Depends(publisher)],
+    accept_language: Annotated[str | None, Header()] = None,
+) -> CommandSent:
+    agent = session.execute(
+        select(Agent).where(Agent.area_id == area_id, Agent.id == agent_id)
+    ).scalar_one_or_none()
+    if agent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, text("agent_not_found", accept_language))
+    command = Command(
+        area_id=area_id,
+        agent_id=agent_id,
+        command=CommandName.PROBE_NOW,
+        id=secrets.token_urlsafe(8),
+        issued_at=datetime.now(UTC),
+        issued_by=caller.username,
+    )
+    try:
+        commands.publish(topics.command_topic(area_id, agent_id), command.to_json())
+    except BrokerUnavailable as exc:
+        logger.warning("command %s to %s/%s not sent: %s", command.id, area_id, agent_id, exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("broker_unavailable", accept_language)
+        ) from None
+    audit.record(
+        session,
+        caller.username,
+        "agent.probe_now",
+        f"agent:{area_id}/{agent_id}",
+        {"command_id": command.id},
+    )
+    session.commit()
+    return CommandSent(id=command.id, command=command.command, issued_at=command.issued_at)

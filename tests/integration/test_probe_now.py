@@ -1,0 +1,167 @@
+"""'Probe now' through the real API, broker, agent, ingest and InfluxDB: who may send it, and a
+fresh report on the area's status within seconds although the agent's interval is 5 minutes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.processes import Child, child_env, python_module
+from devstack.stack import Stack
+from tests.integration.conftest import api_get, wait_for
+from tests.integration.test_api_access import _request, _user
+
+A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
+INTERVAL_S = 300
+CATALOG = {
+    "version": 1,
+    "provinces": [
+        {
+            "id": "phu-tho",
+            "name": "Tỉnh Phú Thọ",
+            "communes": [
+                {
+                    "id": "son-vi",
+                    "name": "Xã Sơn Vi",
+                    "areas": [
+                        {
+                            "id": A,
+                            "name": "Khu 6",
+                            "agents": ["nvh"],
+                            "devices": [{"id": "uplink", "kind": "uplink"}],
+                        },
+                        {"id": A2, "name": "Khu 7", "agents": ["nvh"]},
+                    ],
+                },
+                {
+                    "id": "phuc-khanh",
+                    "name": "Xã Phúc Khánh",
+                    "areas": [{"id": B, "name": "Thôn 1", "agents": ["nvh"]}],
+                },
+            ],
+        }
+    ],
+}
+
+
+def _probe(stack: Stack, token: str, area: str, agent: str = "nvh") -> tuple[int, Any]:
+    return _request(stack, "POST", f"/areas/{area}/agents/{agent}/probe", token)
+
+
+@pytest.fixture
+def agent(stack: Stack, tmp_path: Path) -> Iterator[Child]:
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f"""
+area_id = "{A}"
+agent_id = "nvh"
+interval_s = {INTERVAL_S}
+
+[broker]
+host = "127.0.0.1"
+port = {stack.mosquitto.port}
+tls = false
+
+[outbox]
+flush_on_stop_s = 2
+
+[[devices]]
+id = "uplink"
+type = "tcp_link"
+targets = ["127.0.0.1:{stack.mosquitto.port}"]
+timeout_s = 1
+""",
+        encoding="utf-8",
+    )
+    child = Child(
+        "agent",
+        python_module("edge", "run", str(config)),
+        tmp_path / "agent.log",
+        env=child_env({}),
+    ).start()
+    try:
+        yield child
+    finally:
+        child.signal(signal.SIGTERM)
+        assert child.stop() == 0, child.log_tail()
+
+
+def _seq(stack: Stack, token: str) -> int:
+    status, body = api_get(stack, f"/areas/{A}/status", token)
+    assert status == 200, body
+    return int(body["agents"][0]["seq"]) if body["agents"] else -1
+
+
+def test_probe_now_brings_a_fresh_report_to_the_area_status(
+    stack: Stack, agent: Child, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
+    wait_for(lambda: _seq(stack, tech) >= 0, "the agent's first report on the area status")
+    first = _seq(stack, tech)
+
+    sent = time.monotonic()
+    status, body = _probe(stack, tech, A)
+    assert status == 202, body
+    assert body["command"] == "probe_now" and body["id"]
+    wait_for(lambda: _seq(stack, tech) == first + 1, "the report asked for", timeout=90)
+    with capsys.disabled():
+        print(f"\nprobe now → report on the area status: {time.monotonic() - sent:.2f} s")
+
+    status, audit = api_get(stack, "/audit")
+    assert status == 200, audit
+    assert any(
+        e["action"] == "agent.probe_now"
+        and e["actor"] == "ktv-son-vi"
+        and e["target"] == f"agent:{A}/nvh"
+        and e["detail"] == {"command_id": body["id"]}
+        for e in audit
+    ), audit
+
+
+def test_probe_now_refusals(stack: Stack) -> None:
+    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
+    leader = _user(stack, "truong-khu-6", "leader", "--area", A)
+    auditor = _user(stack, "kiem-dinh", "auditor")
+
+    assert _probe(stack, "", A)[0] == 401
+    assert _probe(stack, leader, A)[0] == 403  # reads their area, commands nothing
+    assert _probe(stack, auditor, A)[0] == 403
+    assert _probe(stack, tech, B)[0] == 404  # out of scope looks like no such area
+    assert _probe(stack, tech, "no-such-area")[0] == 404
+    status, body = _probe(stack, tech, A, "no-such-agent")
+    assert status == 404 and "agent" in body["detail"]
+    assert _probe(stack, tech, A, "Bad_Id")[0] == 422
+
+    # The broker away: a clear 503 in the caller's language, nothing queued for later.
+    assert _probe(stack, tech, A)[0] == 202
+    stack.mosquitto.stop()
+    status, body = _request_en(stack, tech, f"/areas/{A}/agents/nvh/probe")
+    assert status == 503, body
+    assert "broker" in body["detail"]
+    status, body = _probe(stack, tech, A)
+    assert status == 503 and "máy chủ MQTT" in body["detail"], body
+
+
+def _request_en(stack: Stack, token: str, path: str) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        stack.api_url + path,
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
