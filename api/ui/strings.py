@@ -120,6 +120,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "agent_online": ("đang kết nối", "connected"),
     "agent_offline": ("mất kết nối", "disconnected"),
     "agent_stale": ("lâu không gửi báo cáo", "no recent report"),
+    "probe_now": ("Kiểm tra ngay", "Check now"),
+    "probe_sent": (
+        "Đã gửi lệnh kiểm tra; kết quả sẽ hiện sau vài giây.",
+        "Check requested; the result appears within seconds.",
+    ),
+    "probe_unavailable": (
+        "Không gửi được lệnh: máy chủ MQTT tạm thời không truy cập được.",
+        "The request could not be sent: the MQTT broker is temporarily unreachable.",
+    ),
     "availability_title": ("30 ngày qua", "Last 30 days"),
     "availability": ("Độ sẵn sàng", "Availability"),
     "coverage": ("Độ phủ giám sát", "Monitoring coverage"),

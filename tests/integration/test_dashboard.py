@@ -498,6 +498,19 @@ def _area_page(stack: Stack, browser: Browser, cameras: CameraFleet) -> None:
     assert _device_state(browser, "cam-02") == "up"
     assert "1 hỏng" in browser.chips("#area-counts")
     browser.screenshot("area-fault-desktop")
+
+    # "Check now": not for the leader; the technician's click reaches the API and says so.
+    probe = "#agents button[data-action='probe']"
+    assert browser.driver.find_elements(By.CSS_SELECTOR, probe) == []
+    browser.logout()
+    browser.login("ky-thuat-son-vi")
+    browser.open(f"/ui/areas/{AREA_A}?refresh={REFRESH_S}")
+    browser.wait(lambda: bool(browser.driver.find_elements(By.CSS_SELECTOR, probe)), "the button")
+    assert browser.text(probe) == "Kiểm tra ngay"
+    browser.driver.find_element(By.CSS_SELECTOR, probe).click()
+    browser.wait(lambda: "Đã gửi lệnh kiểm tra" in browser.text("#agents"), "'check requested'")
+    _, audit = api_get(stack, "/audit")
+    assert [e["actor"] for e in audit if e["action"] == "agent.probe_now"] == ["ky-thuat-son-vi"]
     print(
         f"page weights (bytes): {weights}; "
         f"black camera shown after {shown_after:.1f} s, {cycles} cycles"

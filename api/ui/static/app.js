@@ -404,7 +404,33 @@
       $("agents").replaceChildren(...status.agents.map((a) => el("li", {},
         el("strong", {}, a.agent_id), " — ",
         a.presence === "offline" ? chip("down", S.agent_offline) : a.stale ? chip("unknown", S.agent_stale) : chip("up", S.agent_online),
-        " ", el("span", { class: "muted" }, S.last_check + ": " + time(a.last_report_at) + " (" + ago(a.last_report_at) + ")"))));
+        " ", el("span", { class: "muted" }, S.last_check + ": " + time(a.last_report_at) + " (" + ago(a.last_report_at) + ")"),
+        mayCommand ? probeControl(a.agent_id) : null)));
+    }
+
+    // "Check now": the agent probes at once; the live refresh shows its report within seconds.
+    // Built once per agent, so a refresh keeps what the technician was told.
+    const who = me() || {};
+    const mayCommand = who.role === "admin" || who.role === "technician";
+    const probeControls = new Map();
+    function probeControl(agentId) {
+      if (probeControls.has(agentId)) return probeControls.get(agentId);
+      const note = el("span", { class: "muted", role: "status" });
+      const button = el("button", { type: "button", "data-action": "probe", "data-agent": agentId }, S.probe_now);
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        note.textContent = "";
+        try {
+          await post(base + "/agents/" + encodeURIComponent(agentId) + "/probe", {});
+          note.textContent = S.probe_sent;
+          setTimeout(() => loadStatus().catch(() => null), 3000);
+        } catch (error) {
+          note.textContent = error instanceof ApiError && error.status === 503 ? S.probe_unavailable : problemText(error);
+        } finally { button.disabled = false; }
+      });
+      const control = el("span", { class: "probe" }, " ", button, " ", note);
+      probeControls.set(agentId, control);
+      return control;
     }
 
     async function loadStatus() {
