@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from devstack.gateway import GatewayBroker
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
 from tests.integration.conftest import api_get, wait_for
@@ -165,3 +166,31 @@ def _request_en(stack: Stack, token: str, path: str) -> tuple[int, Any]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def test_probe_now_through_the_gateway_accounts(tmp_path: Path) -> None:
+    """As deployed: the API with its own broker account (may publish commands, nothing else),
+    the agent over TLS with its provisioned account (may read only its own commands)."""
+    with Stack(tmp_path / "stack", secure=True) as stack:
+        assert isinstance(stack.mosquitto, GatewayBroker)
+        stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+        bundle = stack.mosquitto.provision(A, "nvh", tmp_path / "agent")
+        config = bundle / "agent.toml"
+        text = config.read_text(encoding="utf-8")
+        assert "interval_s = 60\n" in text
+        config.write_text(text.replace("interval_s = 60\n", f"interval_s = {INTERVAL_S}\n"))
+        agent = Child(
+            "agent",
+            python_module("edge", "run", str(config)),
+            tmp_path / "agent.log",
+            env=child_env({}),
+        ).start()
+        try:
+            wait_for(lambda: _seq(stack, stack.api_token) >= 0, "the agent's first report")
+            first = _seq(stack, stack.api_token)
+            status, body = _probe(stack, stack.api_token, A)
+            assert status == 202, body
+            wait_for(lambda: _seq(stack, stack.api_token) == first + 1, "the report asked for")
+        finally:
+            agent.signal(signal.SIGTERM)
+            assert agent.stop() == 0, agent.log_tail()
