@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import pytest
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devstack.processes import wait_until
+from devstack.processes import Child, child_env, python_module, wait_until
 from devstack.servers import InfluxDB, Mosquitto
 from devstack.stack import Stack
 from ingest.service import IngestService
@@ -135,3 +136,42 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 45) -> N
     """Poll until ``condition`` holds. The limit is generous (it costs nothing when things work)
     because the machine is shared: a loaded run must not fail for being slow."""
     wait_until(condition, timeout, what, step=0.1)
+
+
+@contextmanager
+def uplink_agent(
+    workdir: Path, area_id: str, agent_id: str, broker_port: int, interval_s: float
+) -> Iterator[Child]:
+    """A real agent process (``python -m edge run``) on a plain loopback broker, probing only the
+    broker as its uplink; stopped by SIGTERM, which it must answer with exit code 0."""
+    config = workdir / "agent.toml"
+    config.write_text(
+        f"""
+area_id = "{area_id}"
+agent_id = "{agent_id}"
+interval_s = {interval_s}
+
+[broker]
+host = "127.0.0.1"
+port = {broker_port}
+tls = false
+
+[outbox]
+flush_on_stop_s = 2
+
+[[devices]]
+id = "uplink"
+type = "tcp_link"
+targets = ["127.0.0.1:{broker_port}"]
+timeout_s = 1
+""",
+        encoding="utf-8",
+    )
+    child = Child(
+        "agent", python_module("edge", "run", str(config)), workdir / "agent.log", env=child_env({})
+    ).start()
+    try:
+        yield child
+    finally:
+        child.signal(signal.SIGTERM)
+        assert child.stop() == 0, child.log_tail()

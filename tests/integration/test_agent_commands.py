@@ -4,7 +4,6 @@ of waiting for its (long) interval; commands it must not act on are counted, nev
 from __future__ import annotations
 
 import json
-import signal
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,9 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import topics
 from contract.models import Command, CommandName, Report
-from devstack.processes import Child, child_env, python_module
+from devstack.processes import Child
 from devstack.servers import Mosquitto
-from tests.integration.conftest import Publish, wait_for
+from tests.integration.conftest import Publish, uplink_agent, wait_for
 
 AREA, AGENT = "son-vi-khu-6", "nvh"
 INTERVAL_S = 300  # far longer than any wait below: a report within it was asked for
@@ -62,40 +61,8 @@ def reports(mosquitto: Mosquitto) -> Iterator[Reports]:
 
 @pytest.fixture
 def agent(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Child]:
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f"""
-area_id = "{AREA}"
-agent_id = "{AGENT}"
-interval_s = {INTERVAL_S}
-
-[broker]
-host = "127.0.0.1"
-port = {mosquitto.port}
-tls = false
-
-[outbox]
-flush_on_stop_s = 2
-
-[[devices]]
-id = "uplink"
-type = "tcp_link"
-targets = ["127.0.0.1:{mosquitto.port}"]
-timeout_s = 1
-""",
-        encoding="utf-8",
-    )
-    child = Child(
-        "agent",
-        python_module("edge", "run", str(config)),
-        tmp_path / "agent.log",
-        env=child_env({}),
-    ).start()
-    try:
+    with uplink_agent(tmp_path, AREA, AGENT, mosquitto.port, INTERVAL_S) as child:
         yield child
-    finally:
-        child.signal(signal.SIGTERM)
-        assert child.stop() == 0, child.log_tail()
 
 
 def command(issued_at: datetime | None = None, **overrides: str) -> bytes:

@@ -18,7 +18,7 @@ import yaml
 from devstack.gateway import GatewayBroker
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
-from tests.integration.conftest import api_get, wait_for
+from tests.integration.conftest import api_get, uplink_agent, wait_for
 from tests.integration.test_api_access import _request, _user
 
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
@@ -60,40 +60,8 @@ def _probe(stack: Stack, token: str, area: str, agent: str = "nvh") -> tuple[int
 
 @pytest.fixture
 def agent(stack: Stack, tmp_path: Path) -> Iterator[Child]:
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f"""
-area_id = "{A}"
-agent_id = "nvh"
-interval_s = {INTERVAL_S}
-
-[broker]
-host = "127.0.0.1"
-port = {stack.mosquitto.port}
-tls = false
-
-[outbox]
-flush_on_stop_s = 2
-
-[[devices]]
-id = "uplink"
-type = "tcp_link"
-targets = ["127.0.0.1:{stack.mosquitto.port}"]
-timeout_s = 1
-""",
-        encoding="utf-8",
-    )
-    child = Child(
-        "agent",
-        python_module("edge", "run", str(config)),
-        tmp_path / "agent.log",
-        env=child_env({}),
-    ).start()
-    try:
+    with uplink_agent(tmp_path, A, "nvh", stack.mosquitto.port, INTERVAL_S) as child:
         yield child
-    finally:
-        child.signal(signal.SIGTERM)
-        assert child.stop() == 0, child.log_tail()
 
 
 def _seq(stack: Stack, token: str) -> int:
