@@ -7,10 +7,10 @@ import signal
 import sys
 import threading
 
-from alerts.metrics import serve
 from alerts.routing import Routing, RoutingError, load
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
+from servicekit.metrics import serve
 from servicekit.settings import load_or_explain
 
 

@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from ingest.metrics import serve
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
+from servicekit.metrics import serve
 from servicekit.settings import load_or_explain
 from tsdb.writer import InfluxV1Writer, Writer
 from tsdb.writer_v2 import InfluxV2Writer
@@ -50,7 +50,10 @@ def main() -> int:
     metrics_server = None
     if settings.metrics_port is not None:
         metrics_server = serve(
-            service.metrics, service.subscribed.is_set, settings.metrics_host, settings.metrics_port
+            service.metrics.render,
+            service.subscribed.is_set,
+            settings.metrics_host,
+            settings.metrics_port,
         )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -6,7 +6,6 @@ import bisect
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 PREFIX = "smartarea_ingest_"
@@ -125,30 +124,3 @@ class Metrics:
             out += [f'{PREFIX}{name}_bucket{{le="{_bound(b)}"}} {c}' for b, c in cumulative]
             out += [f"{PREFIX}{name}_sum {total_sum:.6f}", f"{PREFIX}{name}_count {total}"]
         return "\n".join(out) + "\n"
-
-
-def serve(metrics: Metrics, ready: Callable[[], bool], host: str, port: int) -> ThreadingHTTPServer:
-    """``/metrics`` (Prometheus text) and ``/readyz`` (200 once subscribed, else 503)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/readyz":
-                code, body = (200, b"ready\n") if ready() else (503, b"not subscribed yet\n")
-            elif self.path == "/metrics":
-                code, body = 200, metrics.render().encode()
-            else:
-                self.send_error(404)
-                return
-            self.send_response(code)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server
