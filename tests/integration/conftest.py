@@ -175,3 +175,39 @@ timeout_s = 1
     finally:
         child.signal(signal.SIGTERM)
         assert child.stop() == 0, child.log_tail()
+
+
+def phu_tho_catalog(
+    khu6: dict[str, Any], khu7: dict[str, Any] | None = None, thon1: dict[str, Any] | None = None
+) -> str:
+    """The catalog file of the access tests: Tỉnh Phú Thọ → Xã Sơn Vi (Khu 6, Khu 7) and Xã Phúc
+    Khánh (Thôn 1); each area's dict adds or replaces its name, agents and devices."""
+
+    def area(area_id: str, name: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+        return {"id": area_id, "name": name, **(extra or {})}
+
+    document = {
+        "version": 1,
+        "provinces": [
+            {
+                "id": "phu-tho",
+                "name": "Tỉnh Phú Thọ",
+                "communes": [
+                    {
+                        "id": "son-vi",
+                        "name": "Xã Sơn Vi",
+                        "areas": [
+                            area("son-vi-khu-6", "Khu 6", khu6),
+                            area("son-vi-khu-7", "Khu 7", khu7),
+                        ],
+                    },
+                    {
+                        "id": "phuc-khanh",
+                        "name": "Xã Phúc Khánh",
+                        "areas": [area("phuc-khanh-thon-1", "Thôn 1", thon1)],
+                    },
+                ],
+            }
+        ],
+    }
+    return yaml.safe_dump(document, allow_unicode=True)

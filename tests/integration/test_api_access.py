@@ -9,38 +9,13 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from contract import topics
 from contract.models import DeviceResult, Report
 from devstack.stack import Stack
-from tests.integration.conftest import api_get, publisher, wait_for
+from tests.integration.conftest import api_get, phu_tho_catalog, publisher, wait_for
 
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
-CATALOG = {
-    "version": 1,
-    "provinces": [
-        {
-            "id": "phu-tho",
-            "name": "Tỉnh Phú Thọ",
-            "communes": [
-                {
-                    "id": "son-vi",
-                    "name": "Xã Sơn Vi",
-                    "areas": [
-                        {"id": A, "name": "Khu 6", "devices": [{"id": "cam-01", "kind": "camera"}]},
-                        {"id": A2, "name": "Khu 7"},
-                    ],
-                },
-                {
-                    "id": "phuc-khanh",
-                    "name": "Xã Phúc Khánh",
-                    "areas": [{"id": B, "name": "Thôn 1"}],
-                },
-            ],
-        }
-    ],
-}
+CATALOG = phu_tho_catalog({"devices": [{"id": "cam-01", "kind": "camera"}]})
 
 
 def _request(
@@ -91,7 +66,7 @@ def _user(stack: Stack, username: str, role: str, *scope: str) -> str:
 
 
 def test_each_role_sees_its_scope_and_nothing_more(stack: Stack) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     admin = stack.api_token
     auditor = _user(stack, "kiem-dinh", "auditor")
     tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
@@ -132,7 +107,7 @@ def test_each_role_sees_its_scope_and_nothing_more(stack: Stack) -> None:
     for token, allowed in ((leader, False), (tech, False), (auditor, True), (admin, True)):
         assert _request(stack, "GET", "/catalog", token)[0] == (200 if allowed else 403)
         assert _request(stack, "GET", "/audit", token)[0] == (200 if allowed else 403)
-    catalog_file = yaml.safe_dump(CATALOG, allow_unicode=True).encode()
+    catalog_file = CATALOG.encode()
     assert _request(stack, "POST", "/catalog", auditor, catalog_file, "application/yaml")[0] == 403
     rename = {"name": "Khu 6 (mới)", "reason": "đổi tên theo quyết định"}
     assert _request(stack, "PATCH", f"/areas/{A}", tech, rename)[0] == 403
@@ -148,7 +123,7 @@ def test_each_role_sees_its_scope_and_nothing_more(stack: Stack) -> None:
 
 
 def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     for path in ("/areas", f"/areas/{A}/status", "/audit", "/catalog", "/auth/me"):
         assert _request(stack, "GET", path, None)[0] == 401, path
         assert _request(stack, "GET", path, "not-a-token")[0] == 401, path
@@ -189,7 +164,7 @@ def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
 
 
 def test_roll_ups_count_only_what_the_caller_may_see(stack: Stack) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     report = Report(
         area_id=A,
         agent_id="nvh",

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -37,45 +36,22 @@ from schemathesis.specs.openapi.checks import (
 from contract import topics
 from contract.models import DeviceResult, Report
 from devstack.stack import Stack
-from tests.integration.conftest import api_get, publisher, wait_for
+from tests.integration.conftest import api_get, phu_tho_catalog, publisher, wait_for
 
 AnyCase = Case[Any]
 Operation = APIOperation[Any, Any, Any, Any]
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
 CRITERIA_SET = "qd318-tieu-chi-8"  # built in: python -m api load-criteria
 VIETNAM = timezone(timedelta(hours=7))
-CATALOG = {
-    "version": 1,
-    "provinces": [
-        {
-            "id": "phu-tho",
-            "name": "Tỉnh Phú Thọ",
-            "communes": [
-                {
-                    "id": "son-vi",
-                    "name": "Xã Sơn Vi",
-                    "areas": [
-                        {
-                            "id": A,
-                            "name": "Khu 6 — Nhà văn hoá",
-                            "agents": ["nvh"],
-                            "devices": [
-                                {"id": "cam-cong-cho", "kind": "camera"},
-                                {"id": "uplink", "kind": "uplink"},
-                            ],
-                        },
-                        {"id": A2, "name": "Khu 7 Đồng Lạc"},
-                    ],
-                },
-                {
-                    "id": "phuc-khanh",
-                    "name": "Xã Phúc Khánh",
-                    "areas": [{"id": B, "name": "Thôn 1 Phúc Khánh"}],
-                },
-            ],
-        }
-    ],
-}
+CATALOG = phu_tho_catalog(
+    {
+        "name": "Khu 6 — Nhà văn hoá",
+        "agents": ["nvh"],
+        "devices": [{"id": "cam-cong-cho", "kind": "camera"}, {"id": "uplink", "kind": "uplink"}],
+    },
+    {"name": "Khu 7 Đồng Lạc"},
+    {"name": "Thôn 1 Phúc Khánh"},
+)
 
 # Checks that must hold for every response. Left out on purpose:
 # - positive_data_acceptance: the API has rules JSON Schema cannot state (from < to, windows of at
@@ -127,7 +103,7 @@ class Known:
 def _seed(stack: Stack) -> Known:
     """A catalog, a stored report, a maintenance window, the built-in criteria sets and an issued
     certification report: something for every route to find."""
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     stack.api_cli("load-criteria")
     now = datetime.now(UTC)
     report = Report(

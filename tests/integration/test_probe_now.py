@@ -13,45 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from devstack.gateway import GatewayBroker
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
-from tests.integration.conftest import api_get, uplink_agent, wait_for
+from tests.integration.conftest import api_get, phu_tho_catalog, uplink_agent, wait_for
 from tests.integration.test_api_access import _request, _user
 
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"
 INTERVAL_S = 300
-CATALOG = {
-    "version": 1,
-    "provinces": [
-        {
-            "id": "phu-tho",
-            "name": "Tỉnh Phú Thọ",
-            "communes": [
-                {
-                    "id": "son-vi",
-                    "name": "Xã Sơn Vi",
-                    "areas": [
-                        {
-                            "id": A,
-                            "name": "Khu 6",
-                            "agents": ["nvh"],
-                            "devices": [{"id": "uplink", "kind": "uplink"}],
-                        },
-                        {"id": A2, "name": "Khu 7", "agents": ["nvh"]},
-                    ],
-                },
-                {
-                    "id": "phuc-khanh",
-                    "name": "Xã Phúc Khánh",
-                    "areas": [{"id": B, "name": "Thôn 1", "agents": ["nvh"]}],
-                },
-            ],
-        }
-    ],
-}
+CATALOG = phu_tho_catalog(
+    {"agents": ["nvh"], "devices": [{"id": "uplink", "kind": "uplink"}]},
+    {"agents": ["nvh"]},
+    {"agents": ["nvh"]},
+)
 
 
 def _probe(stack: Stack, token: str, area: str, agent: str = "nvh") -> tuple[int, Any]:
@@ -73,7 +48,7 @@ def _seq(stack: Stack, token: str) -> int:
 def test_probe_now_brings_a_fresh_report_to_the_area_status(
     stack: Stack, agent: Child, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
     wait_for(lambda: _seq(stack, tech) >= 0, "the agent's first report on the area status")
     first = _seq(stack, tech)
@@ -98,7 +73,7 @@ def test_probe_now_brings_a_fresh_report_to_the_area_status(
 
 
 def test_probe_now_refusals(stack: Stack) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
     leader = _user(stack, "truong-khu-6", "leader", "--area", A)
     auditor = _user(stack, "kiem-dinh", "auditor")
@@ -141,7 +116,7 @@ def test_probe_now_through_the_gateway_accounts(tmp_path: Path) -> None:
     the agent over TLS with its provisioned account (may read only its own commands)."""
     with Stack(tmp_path / "stack", secure=True) as stack:
         assert isinstance(stack.mosquitto, GatewayBroker)
-        stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+        stack.load_catalog(CATALOG)
         bundle = stack.mosquitto.provision(A, "nvh", tmp_path / "agent")
         config = bundle / "agent.toml"
         text = config.read_text(encoding="utf-8")

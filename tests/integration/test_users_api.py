@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-import yaml
-
 from devstack.stack import Stack
 from tests.integration.test_api_access import CATALOG, A, _login, _request
 
@@ -15,7 +13,7 @@ PASSWORD = "Mật-khẩu-kỹ-thuật-viên-3e"
 
 
 def test_admin_manages_accounts_and_users_change_their_password(stack: Stack) -> None:
-    stack.load_catalog(yaml.safe_dump(CATALOG, allow_unicode=True))
+    stack.load_catalog(CATALOG)
     admin = stack.api_token
     new = {
         "username": "ktv-phúc-khánh",
