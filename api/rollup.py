@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from api.status import State
+from api.status import DEFAULT_INTERVAL_S, State
 from contract.models import DeviceKind
 from tsdb.fingerprint import device_set_digest
 from tsdb.influxql import InfluxQL, identifier, literal
@@ -31,7 +31,6 @@ from tsdb.influxql import InfluxQL, identifier, literal
 AREAS_PER_STATEMENT = 25
 _MEASUREMENTS = ",".join(identifier(kind.value) for kind in DeviceKind)
 _STATE: dict[int, State] = {2: "up", 1: "degraded", 0: "down"}
-_UNHEARD_AGENT_INTERVAL_S = 60.0  # a device result whose agent's report is missing
 _COUNTS: tuple[tuple[str, State], ...] = (
     ("devices_up", "up"),
     ("devices_degraded", "degraded"),
@@ -150,6 +149,7 @@ def province_status(
     now_ms = now.timestamp() * 1000
     since = f"time > now() - {int(lookback.total_seconds())}s"
     asked = None if catalog is None else sorted(catalog)
+    expected = {area: set(ids) for area, ids in (catalog or {}).items()}  # area → catalog devices
     reports = _latest_reports(influx, since, asked)
 
     def fresh(agent: _Agent) -> bool:
@@ -160,9 +160,8 @@ def province_status(
         agents = list(reports[area].values())
         if catalog is None or len(agents) != 1 or agents[0].counts is None:
             return None
-        expected = catalog.get(area, ())
-        single = agents[0]
-        same = single.devices == len(set(expected)) and single.digest == device_set_digest(expected)
+        single, ids = agents[0], expected.get(area, set())
+        same = single.devices == len(ids) and single.digest == device_set_digest(ids)
         return single if same else None
 
     by_report = {area: agent for area in reports if (agent := whole(area)) is not None}
@@ -180,15 +179,15 @@ def province_status(
                 counts.update(single.counts)
             else:
                 counts["unknown"] = single.devices or 0
-            heard = sorted(set((catalog or {}).get(area, ())))
+            heard = sorted(expected.get(area, set()))
         else:
             for agent_id, _device, code, at in cells.get(area, []):
                 agent = agents.get(agent_id)
-                interval_s = agent.interval_s if agent else _UNHEARD_AGENT_INTERVAL_S
+                interval_s = agent.interval_s if agent else DEFAULT_INTERVAL_S
                 is_fresh = now_ms - at <= interval_s * stale_after_intervals * 1000
                 counts[_STATE[code] if is_fresh else "unknown"] += 1
             heard = sorted({device for _, device, _, _ in cells.get(area, [])})
-            counts["unknown"] += len(set((catalog or {}).get(area, ())) - set(heard))
+            counts["unknown"] += len(expected.get(area, set()) - set(heard))
         for state, n in counts.items():
             total[state] += n
         newest = max((a.at_ms for a in agents.values()), default=None)
@@ -202,7 +201,7 @@ def province_status(
                 last_report_age_s=round((now_ms - newest) / 1000, 3) if newest else None,
             )
         )
-    silent = sorted(set(catalog) - {a.area_id for a in areas}) if catalog is not None else []
+    silent = sorted(set(expected) - {a.area_id for a in areas})
     for area in silent:
-        total["unknown"] += len(set((catalog or {})[area]))
+        total["unknown"] += len(expected[area])
     return ProvinceStatus(generated_at=now, counts=total, areas=areas, areas_silent=silent)

@@ -27,6 +27,8 @@ _CORE_FIELDS = {
     "duration_ms",
 }
 
+DEFAULT_INTERVAL_S = 60.0  # a result whose agent's report is not in the lookback
+
 
 class DeviceStatus(BaseModel):
     device_id: str
@@ -124,7 +126,7 @@ def area_status(
         row = series.rows[0]
         at = _time(row["time"])
         agent = agents.get(row["agent"])
-        interval = agent.interval_s if agent else 60.0
+        interval = agent.interval_s if agent else DEFAULT_INTERVAL_S
         age = (now - at).total_seconds()
         state: State = "unknown" if age > interval * stale_after_intervals else row["status"]
         devices.append(
