@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +21,7 @@ from api.availability.model import (
 )
 from api.availability.source import ROLLUP_SPLIT_INTERVALS, DeviceKey, read_runs
 from api.availability.timeline import (
+    Buckets,
     Segment,
     Tally,
     merge_spans,
@@ -111,50 +111,11 @@ def _sum(tallies: Sequence[Tally]) -> Tally:
     return Tally(up, degraded, down, unknown, maintenance, tuple(outages))
 
 
-_WHOLE = {
-    "up": lambda n: Tally(n, 0, 0, 0, 0, ()),
-    "degraded": lambda n: Tally(0, n, 0, 0, 0, ()),
-    "down": lambda n: Tally(0, 0, n, 0, 0, (n,)),
-    "unknown": lambda n: Tally(0, 0, 0, n, 0, ()),
-}
-
-
-class _Timeline:
-    """One device's (or one camera's remote) segments, tallied per bucket."""
-
-    def __init__(self, segs: list[Segment], edges: list[int], holes: list[tuple[int, int]]):
-        self.segs = segs
-        self.total = tally(segs, edges[0], edges[-1], holes)
-        starts = [s.start_ms for s in segs]
-        ends = [s.end_ms for s in segs]  # sorted too: segments never overlap
-        self.buckets = []
-        for a, b in itertools.pairwise(edges):
-            lo, hi = bisect_right(ends, a), bisect_left(starts, b)
-            if (
-                hi - lo == 1
-                and segs[lo].start_ms <= a
-                and segs[lo].end_ms >= b
-                and not any(h0 < b and h1 > a for h0, h1 in holes)
-            ):
-                # The common day: one state throughout, no maintenance.
-                self.buckets.append(_WHOLE[segs[lo].state](b - a))
-            elif hi == lo and not any(h0 < b and h1 > a for h0, h1 in holes):
-                self.buckets.append(_WHOLE["unknown"](b - a))
-            else:
-                self.buckets.append(tally(segs[lo:hi], a, b, holes))
-
-
-def _series(buckets: Sequence[Tally], edges: list[datetime]) -> list[Bucket]:
+def _series(buckets: Buckets, edges: list[datetime]) -> list[Bucket]:
     return [
-        Bucket(start=edges[i], end=edges[i + 1], figures=figures(t)) for i, t in enumerate(buckets)
+        Bucket(start=edges[i], end=edges[i + 1], figures=figures(t))
+        for i, t in enumerate(buckets.tallies())
     ]
-
-
-def _aggregate(
-    timelines: Sequence[_Timeline], edges: list[datetime]
-) -> tuple[Figures, list[Bucket]]:
-    per_bucket = [_sum([tl.buckets[i] for tl in timelines]) for i in range(len(edges) - 1)]
-    return figures(_sum([tl.total for tl in timelines])), _series(per_bucket, edges)
 
 
 def _best_uplink(uplinks: Sequence[list[Segment]]) -> list[Segment]:
@@ -180,6 +141,31 @@ def _best_uplink(uplinks: Sequence[list[Segment]]) -> list[Segment]:
                 out.append(Segment(a, b, state))
         merged = out
     return merged
+
+
+def _remotes(
+    device_segs: Mapping[DeviceKey, list[Segment]],
+    holes_of: Callable[..., list[tuple[int, int]]],
+    start: int,
+    end: int,
+    edges: list[int],
+    device_series: bool,
+) -> tuple[dict[DeviceKey, Tally], dict[DeviceKey, Buckets]]:
+    """Each camera's remote totals (and buckets, for device series): camera healthy and the
+    area's best uplink up. Remote figures have no kind or area series."""
+    uplink_keys = [key for key in device_segs if key.kind is DeviceKind.UPLINK]
+    totals: dict[DeviceKey, Tally] = {}
+    buckets: dict[DeviceKey, Buckets] = {}
+    if not uplink_keys:
+        return totals, buckets
+    uplink = _best_uplink([device_segs[key] for key in uplink_keys])
+    for key, segs in device_segs.items():
+        if key.kind is DeviceKind.CAMERA:
+            remote_segs, remote_holes = remote(segs, uplink), holes_of(key, *uplink_keys)
+            totals[key] = tally(remote_segs, start, end, remote_holes)
+            if device_series:
+                buckets[key] = Buckets.of(edges, remote_segs, remote_holes)
+    return totals, buckets
 
 
 def device_availability(
@@ -234,58 +220,62 @@ def device_availability(
     }
     for device in expected:
         device_segs.setdefault(DeviceKey(device.kind, device.device_id), [])
-    timelines = {key: _Timeline(segs, edges, holes_of(key)) for key, segs in device_segs.items()}
-    uplink_keys = [key for key in device_segs if key.kind is DeviceKind.UPLINK]
-    uplinks = [device_segs[key] for key in uplink_keys]
-    uplink = _best_uplink(uplinks) if uplinks else None
-    remotes: dict[DeviceKey, _Timeline] = {}
-    if uplink is not None:
-        for key, segs in device_segs.items():
-            if key.kind is DeviceKind.CAMERA:
-                # Remote figures have no kind or area series: buckets only for device series.
-                remote_edges = edges if device_series else [start, end]
-                remote_holes = holes_of(key, *uplink_keys)
-                remotes[key] = _Timeline(remote(segs, uplink), remote_edges, remote_holes)
+    totals = {key: tally(segs, start, end, holes_of(key)) for key, segs in device_segs.items()}
+    # Daily (or ``resolution``) buckets: per kind always, per device when asked for.
+    kind_buckets = {kind: Buckets(edges) for kind in DeviceKind}
+    device_buckets: dict[DeviceKey, Buckets] = {}
+    for key, segs in device_segs.items():
+        if device_series:
+            device_buckets[key] = Buckets.of(edges, segs, holes_of(key))
+            kind_buckets[key.kind].merge(device_buckets[key])
+        else:
+            kind_buckets[key.kind].add(segs, holes_of(key))
+    remote_totals, remote_buckets = _remotes(
+        device_segs, holes_of, start, end, edges, device_series
+    )
     devices = []
-    for key in sorted(timelines, key=lambda k: (k.kind.value, k.device_id)):
-        tl = timelines[key]
-        rtl = remotes.get(key)
+    for key in sorted(device_segs, key=lambda k: (k.kind.value, k.device_id)):
+        remote_total = remote_totals.get(key)
         devices.append(
             DeviceAvailability(
                 device_id=key.device_id,
                 kind=key.kind,
                 agent_id=runs.agents.get(key),
-                health=figures(tl.total),
-                remote=figures(rtl.total) if rtl else None,
+                health=figures(totals[key]),
+                remote=figures(remote_total) if remote_total else None,
                 outages=[
                     Outage(
                         start=_at(o[0].start_ms),
                         end=_at(o[-1].end_ms),
                         down_s=sum(s.end_ms - s.start_ms for s in o) / 1000,
                     )
-                    for o in outage_spans(tl.segs, start, end, holes_of(key))
+                    for o in outage_spans(device_segs[key], start, end, holes_of(key))
                 ],
                 maintenance=[
                     MaintenanceWindow(start=_at(a), end=_at(b))
                     for a, b in own.get(key.device_id, [])
                     if b > start and a < end
                 ],
-                series=_series(tl.buckets, edge_times) if device_series else [],
-                remote_series=_series(rtl.buckets, edge_times) if rtl and device_series else None,
+                series=_series(device_buckets[key], edge_times) if device_series else [],
+                remote_series=(
+                    _series(remote_buckets[key], edge_times) if key in remote_buckets else None
+                ),
             )
         )
     kinds: dict[DeviceKind, Aggregate] = {}
-    for kind in DeviceKind:
-        members = [tl for key, tl in timelines.items() if key.kind is kind]
+    area_buckets = Buckets(edges)
+    for kind, buckets in kind_buckets.items():
+        members = [key for key in device_segs if key.kind is kind]
         if not members:
             continue
-        health, series = _aggregate(members, edge_times)
-        kind_remotes = [tl for key, tl in remotes.items() if key.kind is kind]
-        remote_total = figures(_sum([tl.total for tl in kind_remotes])) if kind_remotes else None
+        area_buckets.merge(buckets)
+        kind_remotes = [remote_totals[key] for key in members if key in remote_totals]
         kinds[kind] = Aggregate(
-            devices=len(members), health=health, remote=remote_total, series=series
+            devices=len(members),
+            health=figures(_sum([totals[key] for key in members])),
+            remote=figures(_sum(kind_remotes)) if kind_remotes else None,
+            series=_series(buckets, edge_times),
         )
-    area_health, area_series = _aggregate(list(timelines.values()), edge_times)
     cap = f"{stale_after_intervals:g}"
     return AreaAvailability(
         area_id=area_id,
@@ -303,10 +293,10 @@ def device_availability(
         devices=devices,
         kinds=kinds,
         area=Aggregate(
-            devices=len(timelines),
-            health=area_health,
-            remote=figures(_sum([tl.total for tl in remotes.values()])) if remotes else None,
-            series=area_series,
+            devices=len(device_segs),
+            health=figures(_sum(list(totals.values()))),
+            remote=figures(_sum(list(remote_totals.values()))) if remote_totals else None,
+            series=_series(area_buckets, edge_times),
         ),
         sources={"rollup_rows": runs.rollup_rows, "raw_rows": runs.raw_rows},
     )

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.availability.service import _Timeline, bucket_edges, figures
+from api.availability.service import _sum, bucket_edges, figures
 from api.availability.source import assemble
 from api.availability.timeline import (
+    Buckets,
     Run,
     Segment,
     State,
@@ -102,6 +103,50 @@ def test_remote_is_camera_healthy_and_uplink_up_at_the_same_instant() -> None:
     ]
 
 
+def _remote_by_cut_points(camera: list[Segment], uplink: list[Segment]) -> list[Segment]:
+    """Reference: the combined state on every stretch between two consecutive boundaries."""
+    rank: dict[State, int] = {"down": 0, "unknown": 1, "degraded": 2, "up": 3}
+    cuts = sorted({s.start_ms for s in (*camera, *uplink)} | {s.end_ms for s in (*camera, *uplink)})
+    out: list[Segment] = []
+    for a, b in itertools.pairwise(cuts):
+        unknown: State = "unknown"
+        cam = next((s.state for s in camera if s.start_ms <= a < s.end_ms), unknown)
+        upl = next((s.state for s in uplink if s.start_ms <= a < s.end_ms), unknown)
+        state = min(cam, upl, key=rank.__getitem__)
+        if state == "unknown":
+            continue
+        if out and out[-1].end_ms == a and out[-1].state == state:
+            out[-1] = Segment(out[-1].start_ms, b, state)
+        else:
+            out.append(Segment(a, b, state))
+    return out
+
+
+def _timeline(cuts: list[int], states: list[State | None]) -> list[Segment]:
+    return [
+        Segment(a, b, state)
+        for (a, b), state in zip(itertools.pairwise(sorted(cuts)), states, strict=False)
+        if state is not None
+    ]
+
+
+_STATES = st.lists(st.sampled_from(["up", "degraded", "down", None]), min_size=20, max_size=20)
+_CUTS = st.lists(st.integers(0, 1000), min_size=0, max_size=20, unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(camera_cuts=_CUTS, camera_states=_STATES, uplink_cuts=_CUTS, uplink_states=_STATES)
+def test_remote_walk_equals_the_state_between_every_two_boundaries(
+    camera_cuts: list[int],
+    camera_states: list[State | None],
+    uplink_cuts: list[int],
+    uplink_states: list[State | None],
+) -> None:
+    camera = _timeline(camera_cuts, camera_states)
+    uplink = _timeline(uplink_cuts, uplink_states)
+    assert remote(camera, uplink) == _remote_by_cut_points(camera, uplink)
+
+
 def test_change_rows_rebuild_the_runs() -> None:
     # points every 60 s: up 0..240, down 300..360, gap, up 720..780
     changes = [(300 * S, -2, 60 * S), (720 * S, 2, 360 * S)]
@@ -186,25 +231,42 @@ def test_runs_give_the_same_seconds_as_every_point(
     assert tally(segments(split_runs, stale), w0, w1, []) == t
 
 
-@settings(max_examples=200, deadline=None)
+def _sorted_outages(t: Tally) -> Tally:
+    return t._replace(outages_ms=tuple(sorted(t.outages_ms)))
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     cuts=st.lists(st.integers(0, 10_000), min_size=2, max_size=30, unique=True),
     states=st.lists(st.sampled_from(["up", "degraded", "down", None]), min_size=30, max_size=30),
     step=st.integers(50, 3000),
+    window=st.tuples(st.integers(0, 5_000), st.integers(1, 10_000)),
     hole=st.tuples(st.integers(0, 10_000), st.integers(0, 2000)),
 )
-def test_bucket_shortcuts_equal_the_full_tally(
-    cuts: list[int], states: list[State | None], step: int, hole: tuple[int, int]
+def test_bucket_sweep_equals_a_tally_per_bucket(
+    cuts: list[int],
+    states: list[State | None],
+    step: int,
+    window: tuple[int, int],
+    hole: tuple[int, int],
 ) -> None:
+    """``Buckets`` sweeps a timeline once; each bucket must equal ``tally`` over that bucket
+    alone (window edges may cut segments; a hole may cut buckets), and buckets of several
+    timelines must add up like their tallies."""
     points = sorted(cuts)
     segs = [
         Segment(a * S, b * S, state)
         for (a, b), state in zip(itertools.pairwise(points), states, strict=False)
         if state is not None
     ]
-    edges = [*range(0, 10_001 * S, step * S), 10_001 * S]
+    first, last = window[0] * S, (window[0] + window[1]) * S
+    edges = [*range(first, last, step * S), last]
     for holes in ([], [(hole[0] * S, (hole[0] + hole[1]) * S)]):
-        timeline = _Timeline(segs, edges, holes)
         expected = [tally(segs, a, b, holes) for a, b in itertools.pairwise(edges)]
-        assert timeline.buckets == expected
-        assert timeline.total == tally(segs, edges[0], edges[-1], holes)
+        assert Buckets.of(edges, segs, holes).tallies() == expected
+        both = Buckets.of(edges, segs, holes)
+        both.merge(Buckets.of(edges, segs[::2], []))
+        halves = [tally(segs[::2], a, b, []) for a, b in itertools.pairwise(edges)]
+        assert [_sorted_outages(t) for t in both.tallies()] == [
+            _sorted_outages(_sum([t, h])) for t, h in zip(expected, halves, strict=True)
+        ]
