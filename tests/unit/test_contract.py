@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from contract import topics
-from contract.models import DeviceResult, Presence, Report, Status
+from contract.models import MAX_METRICS, DeviceResult, Presence, Report, Status
 
 
 def _report(**overrides: object) -> dict[str, object]:
@@ -144,6 +144,20 @@ def test_device_ids_are_normalised_to_nfc() -> None:
                 ]
             },
             "pattern",
+        ),
+        (
+            {
+                "results": [
+                    {
+                        "device_id": "a",
+                        "kind": "camera",
+                        "status": "up",
+                        "duration_ms": 1,
+                        "metrics": {f"m{i}": i for i in range(MAX_METRICS + 1)},
+                    }
+                ]
+            },
+            f"at most {MAX_METRICS} items",
         ),
     ],
 )
