@@ -16,6 +16,7 @@ from contract.models import PresenceState, Report
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
 from ingest.decode import Limits, Reason, Rejection, decode
+from ingest.fastreport import FastReport
 from ingest.points import presence_lines, report_lines
 from tsdb.lineprotocol import UnwritableValue
 
@@ -77,7 +78,7 @@ class Batcher:
             return
         agent = (decoded.area_id, decoded.agent_id)
         try:
-            if isinstance(decoded, Report):
+            if isinstance(decoded, Report | FastReport):
                 # The report leaves once its probes are done: cycle_ms after observed_at.
                 cycle_s = float(decoded.agent_metrics.get("cycle_ms", 0.0)) / 1000
                 cycle_s = min(max(0.0, cycle_s), decoded.interval_s)
@@ -99,7 +100,7 @@ class Batcher:
             return
         batch.lines += lines
         batch.owners += [index] * len(lines)
-        if isinstance(decoded, Report):
+        if isinstance(decoded, Report | FastReport):
             batch.reports += 1
             batch.observed.append(decoded.observed_at.timestamp())
         else:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from contract import topics
 from contract.models import PRESENCE_SCHEMA, REPORT_SCHEMA, Presence, Report
+from ingest.fastreport import AnyReport, FastReport, fast_report
 
 
 class Reason(StrEnum):
@@ -71,7 +72,7 @@ def _explain(payload: bytes, expected_schema: str, exc: ValidationError) -> Reje
 
 def decode(
     topic: str, payload: bytes, received_at: datetime, limits: Limits
-) -> Report | Presence | Rejection:
+) -> AnyReport | Presence | Rejection:
     if len(payload) > limits.max_payload_bytes:
         return Rejection(Reason.TOO_LARGE, f"{len(payload)} bytes > {limits.max_payload_bytes}")
     try:
@@ -81,17 +82,21 @@ def decode(
     if parts.channel not in _SCHEMAS:
         return Rejection(Reason.BAD_TOPIC, f"ingest does not accept the {parts.channel} channel")
     expected_schema, model = _SCHEMAS[parts.channel]
-    try:  # the common case in one parse; the slow path below only explains failures
-        message = model.model_validate_json(payload)
-    except ValidationError as exc:
-        return _explain(payload, expected_schema, exc)
+    # The common case in one parse: msgspec's for a report (see fastreport), else pydantic's;
+    # the slow path below only explains failures.
+    message: AnyReport | Presence | None = fast_report(payload) if model is Report else None
+    if message is None:
+        try:
+            message = model.model_validate_json(payload)
+        except ValidationError as exc:
+            return _explain(payload, expected_schema, exc)
     if (message.area_id, message.agent_id) != (parts.area_id, parts.agent_id):
         return Rejection(
             Reason.TOPIC_MISMATCH,
             f"payload speaks for {message.area_id}/{message.agent_id} on the topic of "
             f"{parts.area_id}/{parts.agent_id}",
         )
-    moment = message.observed_at if isinstance(message, Report) else message.at
+    moment = message.observed_at if isinstance(message, Report | FastReport) else message.at
     if moment is not None:
         if moment - received_at > limits.max_future:
             return Rejection(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contract.models import Presence, Report
 from ingest.decode import Limits, Reason, Rejection, decode
+from ingest.fastreport import FastReport
 from ingest.points import report_lines
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -37,7 +39,13 @@ def _reason(topic: str, payload: bytes, limits: Limits | None = None) -> Reason:
 
 
 def test_a_good_report_and_presence_decode() -> None:
-    assert isinstance(decode(TOPIC, _payload(), NOW, Limits()), Report)
+    assert isinstance(decode(TOPIC, _payload(), NOW, Limits()), FastReport)  # the fast path
+    # What only pydantic accepts still decodes, through it: a device id not in NFC form.
+    decomposed = unicodedata.normalize("NFD", "cam-cổng")
+    results = [{"device_id": decomposed, "kind": "camera", "status": "up", "duration_ms": 5}]
+    slow = decode(TOPIC, _payload(results=results), NOW, Limits())
+    assert isinstance(slow, Report)
+    assert slow.results[0].device_id == "cam-cổng"
     presence = json.dumps(
         {
             "schema": "smartarea.presence/1",
@@ -90,8 +98,9 @@ def test_oversized_payload_is_refused_before_parsing() -> None:
 
 def test_report_points_carry_observation_time_and_tags() -> None:
     report = decode(TOPIC, _payload(), NOW, Limits())
-    assert isinstance(report, Report)
+    assert isinstance(report, FastReport)
     lines = report_lines(report, NOW + timedelta(seconds=2))
+    assert lines == report_lines(Report.model_validate_json(_payload()), NOW + timedelta(seconds=2))
     ns = int(NOW.timestamp()) * 10**9
     assert lines[0] == (
         "camera,agent=nvh,area=son-vi-khu-6,device=cam-01 "
