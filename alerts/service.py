@@ -32,8 +32,9 @@ from api.catalog.incidents import Delivery, Incident, IncidentDevice, IncidentEv
 from api.catalog.models import Area, MaintenanceWindow
 from api.maintenance import occurrences
 from contract import topics
-from contract.models import Presence, Report
+from contract.models import Presence
 from ingest.decode import Limits, Rejection, decode
+from ingest.fastreport import AnyReport
 from servicekit.mqtt import consumer_client
 
 logger = logging.getLogger(__name__)
@@ -216,15 +217,15 @@ class AlertService:
         if message.qos:
             client.ack(message.mid, message.qos)
 
-    def handle(self, message: Report | Presence, now: datetime) -> None:
+    def handle(self, message: AnyReport | Presence, now: datetime) -> None:
         """Run one decoded message through the engine and record what it found."""
         with self._lock:
-            if isinstance(message, Report):
-                effects = self.engine.report(message, now)
-            else:
+            if isinstance(message, Presence):
                 effects = self.engine.presence(message, now)
+            else:
+                effects = self.engine.report(message, now)
             self._record(effects)
-        self.counters["reports" if isinstance(message, Report) else "presence"] += 1
+        self.counters["presence" if isinstance(message, Presence) else "reports"] += 1
 
     # --- recording -----------------------------------------------------------------------------
 
