@@ -75,6 +75,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không tìm thấy máy trạm (agent) này trong khu dân cư.",
         "en": "No such agent in this residential area.",
     },
+    "agent_offline": {
+        "vi": "Máy trạm đang ngoại tuyến (từ {since}): lệnh sẽ không đến được. Hãy kiểm tra "
+        "nguồn điện và đường truyền tại nhà văn hoá.",
+        "en": "The agent is offline (since {since}): the command would not reach it. Check the "
+        "power and the line at the cultural house.",
+    },
+    "agent_never_connected": {
+        "vi": "Máy trạm này chưa từng kết nối: lệnh sẽ không đến được.",
+        "en": "This agent has never connected: the command would not reach it.",
+    },
+    "command_too_soon": {
+        "vi": "Máy trạm vừa nhận lệnh kiểm tra; hãy thử lại sau {wait} giây.",
+        "en": "The agent was just asked to probe; try again in {wait} s.",
+    },
     "broker_unavailable": {
         "vi": "Không gửi được lệnh: máy chủ MQTT tạm thời không truy cập được. Hãy thử lại sau.",
         "en": "The command could not be sent: the MQTT broker is temporarily unreachable. "

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.access import REFUSALS
 from api.catalog.db import Catalog, migrate
-from api.commands import CommandPublisher
+from api.commands import CommandPublisher, Cooldown
 from api.routes import (
     areas,
     audit,
@@ -69,6 +69,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             settings.mqtt_password,
             settings.mqtt_timeout_s,
         )
+        app.state.command_cooldown = Cooldown()
         yield
         app.state.commands.close()
         app.state.influx.close()

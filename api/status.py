@@ -78,6 +78,21 @@ def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+def agent_presence(influx: InfluxQL, area_id: str, agent_id: str) -> tuple[str, datetime] | None:
+    """The agent's last presence (``online``, or ``offline`` by its Will or a clean stop) and
+    when; None if it never connected. Not bounded in time: an agent online for months said so
+    once, when it connected."""
+    where = (
+        f"{identifier('area')} = {literal(area_id)} AND {identifier('agent')} = {literal(agent_id)}"
+    )
+    for series in influx.query(
+        f'SELECT "state" FROM "agent_presence" WHERE {where} ORDER BY time DESC LIMIT 1'  # noqa: S608
+    ):
+        row = series.rows[0]
+        return str(row["state"]), _time(row["time"])
+    return None
+
+
 def area_status(
     influx: InfluxQL,
     area_id: str,

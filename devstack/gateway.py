@@ -68,6 +68,11 @@ class GatewayBroker:
         if self.child is not None:
             self.child.stop()
 
+    def kill(self) -> None:
+        """SIGKILL: gone without a word (no Wills sent), as a crash would."""
+        if self.child is not None:
+            self.child.kill()
+
     def log(self) -> str:
         try:
             return (self.folder / "mosquitto.log").read_text(errors="replace")

@@ -39,6 +39,29 @@ def agent(stack: Stack, tmp_path: Path) -> Iterator[Child]:
         yield child
 
 
+def _probe_retry_after(stack: Stack, token: str, area: str) -> tuple[int, str | None, Any]:
+    """(status, its Retry-After header, body)."""
+    request = urllib.request.Request(
+        f"{stack.api_url}/areas/{area}/agents/nvh/probe",
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers["Retry-After"], json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Retry-After"], json.loads(exc.read())
+
+
+def _presence(stack: Stack, token: str) -> tuple[str, str] | None:
+    """(state, since) of the agent's last presence on the area status."""
+    status, body = api_get(stack, f"/areas/{A}/status", token)
+    assert status == 200, body
+    agents = body["agents"]
+    return (agents[0]["presence"], agents[0]["presence_at"]) if agents else None
+
+
 def _seq(stack: Stack, token: str) -> int:
     status, body = api_get(stack, f"/areas/{A}/status", token)
     assert status == 200, body
@@ -61,6 +84,12 @@ def test_probe_now_brings_a_fresh_report_to_the_area_status(
     with capsys.disabled():
         print(f"\nprobe now → report on the area status: {time.monotonic() - sent:.2f} s")
 
+    # Pressed again at once: the agent's turn comes again in 15 s (its PC decodes every camera).
+    status, retry_after, refused = _probe_retry_after(stack, tech, A)
+    assert status == 429, refused
+    assert retry_after is not None and 1 <= int(retry_after) <= 15
+    assert f"sau {retry_after} giây" in refused["detail"]
+
     status, audit = api_get(stack, "/audit")
     assert status == 200, audit
     assert any(
@@ -72,7 +101,7 @@ def test_probe_now_brings_a_fresh_report_to_the_area_status(
     ), audit
 
 
-def test_probe_now_refusals(stack: Stack) -> None:
+def test_probe_now_refusals(stack: Stack, tmp_path: Path) -> None:
     stack.load_catalog(CATALOG)
     tech = _user(stack, "ktv-son-vi", "technician", "--commune", "son-vi")
     leader = _user(stack, "truong-khu-6", "leader", "--area", A)
@@ -87,14 +116,31 @@ def test_probe_now_refusals(stack: Stack) -> None:
     assert status == 404 and "agent" in body["detail"]
     assert _probe(stack, tech, A, "Bad_Id")[0] == 422
 
-    # The broker away: a clear 503 in the caller's language, nothing queued for later.
-    assert _probe(stack, tech, A)[0] == 202
-    stack.mosquitto.stop()
-    status, body = _request_en(stack, tech, f"/areas/{A}/agents/nvh/probe")
-    assert status == 503, body
-    assert "broker" in body["detail"]
+    # An agent that never connected would never get the command: said, not a silent 202.
     status, body = _probe(stack, tech, A)
-    assert status == 503 and "máy chủ MQTT" in body["detail"], body
+    assert status == 409 and "chưa từng kết nối" in body["detail"], body
+
+    with uplink_agent(tmp_path, A, "nvh", stack.mosquitto.port, INTERVAL_S) as agent:
+        wait_for(lambda: (_presence(stack, tech) or ("",))[0] == "online", "the agent online")
+        online = _presence(stack, tech)
+        # The broker away: a clear 503 in the caller's language, nothing queued for later; a
+        # command not sent does not use up the agent's turn. (Killed: a broker that shuts down
+        # cleanly sends the agents' Wills first, and the agent is rightly offline.)
+        stack.mosquitto.kill()
+        status, body = _request_en(stack, tech, f"/areas/{A}/agents/nvh/probe")
+        assert status == 503, body
+        assert "broker" in body["detail"]
+        status, body = _probe(stack, tech, A)
+        assert status == 503 and "máy chủ MQTT" in body["detail"], body
+        stack.mosquitto.start()
+        wait_for(lambda: _probe(stack, tech, A)[0] == 202, "a command once the broker is back")
+        wait_for(lambda: _presence(stack, tech) != online, "the agent connected again")
+        # A clean stop says "offline": the next command is refused with the time it left.
+        agent.signal(signal.SIGTERM)
+        assert agent.stop() == 0, agent.log_tail()
+        wait_for(lambda: (_presence(stack, tech) or ("",))[0] == "offline", "the agent offline")
+        status, body = _request_en(stack, tech, f"/areas/{A}/agents/nvh/probe")
+        assert status == 409 and "offline (since 20" in body["detail"], body
 
 
 def _request_en(stack: Stack, token: str, path: str) -> tuple[int, Any]:
