@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Self
 
 from devstack.processes import Child, free_port, port_open, wait_until
-from devstack.servers import MOSQUITTO_BIN, require_binary
+from devstack.servers import MOSQUITTO_BIN, ChildServer, require_binary
 from gateway import bundle, ops, settings
 from gateway.settings import GatewaySettings
 
@@ -22,7 +22,7 @@ RELOADED = "Reloading config"  # Mosquitto's log line after SIGHUP
 
 
 @dataclass
-class GatewayBroker:
+class GatewayBroker(ChildServer):
     folder: Path
     agent_port: int = field(default_factory=free_port)  # TLS, agents
     port: int = field(default_factory=free_port)  # loopback, the server-side services
@@ -63,15 +63,6 @@ class GatewayBroker:
             timeout=20,
         )
         return self
-
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
-
-    def kill(self) -> None:
-        """SIGKILL: gone without a word (no Wills sent), as a crash would."""
-        if self.child is not None:
-            self.child.kill()
 
     def log(self) -> str:
         try:

@@ -28,8 +28,23 @@ def require_binary(name: str, package: str) -> str:
     return path
 
 
+class ChildServer:
+    """A server running as ``self.child``: stopped cleanly, or killed as a crash would (SIGKILL:
+    no goodbyes, e.g. a broker sends no Wills)."""
+
+    child: Child | None
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+    def kill(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+
+
 @dataclass
-class Mosquitto:
+class Mosquitto(ChildServer):
     """A Mosquitto 2.x broker on 127.0.0.1 with persistence on and deliberate queue limits.
 
     The defaults queue up to ``max_queued`` QoS 1 messages per offline persistent session: with
@@ -84,14 +99,6 @@ class Mosquitto:
         self.child.wait_ready(lambda: " running" in self.log() and port_open(self.port), timeout=20)
         return self
 
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
-
-    def kill(self) -> None:
-        if self.child is not None:
-            self.child.kill()
-
     def log(self) -> str:
         try:
             return (self.workdir / "mosquitto.log").read_text(errors="replace")
@@ -100,7 +107,7 @@ class Mosquitto:
 
 
 @dataclass
-class InfluxDB:
+class InfluxDB(ChildServer):
     """InfluxDB 1.x (Debian's 1.6.7) with the v1 HTTP API on 127.0.0.1; one database created."""
 
     workdir: Path
@@ -176,11 +183,3 @@ bind-address = "127.0.0.1:{self.rpc_port}"
         results: list[dict[str, Any]] = self.query(q)["results"]  # type: ignore[assignment]
         series = results[0].get("series")
         return list(series[0]["values"]) if series else []
-
-    def stop(self) -> None:
-        if self.child is not None:
-            self.child.stop()
-
-    def kill(self) -> None:
-        if self.child is not None:
-            self.child.kill()

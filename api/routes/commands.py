@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from api.access import Action, Caller, Problem, authorize, db_session
 from api.catalog import audit
 from api.catalog.models import Agent
 from api.commands import BrokerUnavailable, CommandPublisher, Cooldown
-from api.deps import influx
+from api.deps import cooldown, influx, publisher
 from api.i18n import text
 from api.status import agent_presence
 from contract import topics
@@ -35,16 +35,6 @@ class CommandSent(BaseModel):
     id: str = Field(description="the command's id, as the agent logs it and the audit log says")
     command: CommandName
     issued_at: datetime
-
-
-def publisher(request: Request) -> CommandPublisher:
-    value: CommandPublisher = request.app.state.commands
-    return value
-
-
-def cooldown(request: Request) -> Cooldown:
-    value: Cooldown = request.app.state.command_cooldown
-    return value
 
 
 def _refuse_if_offline(db: InfluxQL, area_id: str, agent_id: str, language: str | None) -> None:
