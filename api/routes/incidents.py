@@ -3,15 +3,21 @@
 Everyone reads the incidents of the areas they may see (leaders their own areas); admins and
 technicians in scope handle them. Every write is audit-logged and added to the incident's
 timeline in the same transaction.
+
+Resolving by hand is refused (409) while the latest report still shows the device failing, or
+the area's agent still silent: the data closes the incident by itself when the device recovers,
+and an incident closed by hand beside a broken camera would hide the fault from the board
+while the alerts service, which still holds it open, would page nobody about it again.
+Refusing is simpler to trust than reopening: the technician is told why, at once.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -21,12 +27,20 @@ from api.bounds import ROW_ID_MAX, Input, Instant
 from api.catalog import audit
 from api.catalog.incidents import Incident, IncidentEvent
 from api.catalog.models import Area
+from api.deps import influx, settings
+from api.i18n import language
+from api.settings import ApiSettings
+from api.status import ExpectedDevice, area_status
+from contract.models import DeviceKind
 from contract.topics import SLUG_MAX, SLUG_PATTERN
+from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(tags=["incidents"])
 AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 IncidentId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 State = Literal["open", "acknowledged", "resolved"]
+# "unresolved": open and acknowledged together, the technician's working board
+StateFilter = Literal["open", "acknowledged", "resolved", "unresolved"]
 Kind = Literal["device_down", "area_unreachable", "flapping"]
 
 
@@ -101,7 +115,7 @@ def _filtered(
     caller: Caller,
     area_id: str | None,
     commune_id: str | None,
-    state: State | None,
+    state: StateFilter | None,
     kind: Kind | None,
     since: datetime | None,
     until: datetime | None,
@@ -114,7 +128,9 @@ def _filtered(
         query = query.where(
             Incident.area_id.in_(select(Area.id).where(Area.commune_id == commune_id))
         )
-    if state is not None:
+    if state == "unresolved":
+        query = query.where(Incident.state != "resolved")
+    elif state is not None:
         query = query.where(Incident.state == state)
     if kind is not None:
         query = query.where(Incident.kind == kind)
@@ -137,7 +153,9 @@ def list_incidents(
     session: Annotated[Session, Depends(db_session)],
     area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
-    state: State | None = None,
+    state: Annotated[
+        StateFilter | None, Query(description="'unresolved': open and acknowledged")
+    ] = None,
     kind: Kind | None = None,
     since: Instant | None = None,
     until: Instant | None = None,
@@ -257,7 +275,13 @@ def annotate(
 @router.post(
     "/areas/{area_id}/incidents/{incident_id}/resolve",
     summary="Close the incident by hand (the data closes it by itself when the device recovers)",
-    responses={409: {"model": Problem, "description": "resolved already"}},
+    responses={
+        409: {
+            "model": Problem,
+            "description": "resolved already, or the device is still failing (the latest "
+            "report says so) or the area still silent",
+        }
+    },
 )
 def resolve(
     area_id: AreaId,
@@ -265,11 +289,64 @@ def resolve(
     body: OptionalNoteIn,
     caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
     session: Annotated[Session, Depends(db_session)],
+    db: Annotated[InfluxQL, Depends(influx)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
     if row.state == "resolved":
         raise HTTPException(status.HTTP_409_CONFLICT, "the incident is resolved already")
+    still = _still_failing(session, db, config, row)
+    if still is not None:
+        lang = language(accept_language)
+        raise HTTPException(status.HTTP_409_CONFLICT, _REFUSAL[still][lang])
     row.state = "resolved"
     row.resolved_at = datetime.now(UTC)
     row.resolved_by = caller.username
     return _write(session, caller, row, "resolved", body.note)
+
+
+_REFUSAL = {
+    "device": {
+        "vi": "Thiết bị vẫn đang hỏng theo báo cáo mới nhất: chưa thể đóng sự cố. Sự cố sẽ tự "
+        'đóng khi thiết bị hoạt động trở lại; hãy bấm "Kiểm tra ngay" sau khi sửa xong.',
+        "en": "The latest report still shows the device failing: the incident cannot be closed "
+        'yet. It closes by itself when the device works again; press "Check now" after the fix.',
+    },
+    "area": {
+        "vi": "Máy trạm của khu vẫn chưa gửi báo cáo: chưa thể đóng sự cố. Sự cố sẽ tự đóng khi "
+        "khu liên lạc lại.",
+        "en": "The area's agent still sends no report: the incident cannot be closed yet. It "
+        "closes by itself when the area is heard from again.",
+    },
+}
+
+
+def _still_failing(
+    session: Session, db: InfluxQL, config: ApiSettings, row: Incident
+) -> str | None:
+    """ "device" if the incident's device still reports a failure, "area" if the area it is about
+    is still silent, None otherwise (also when InfluxDB cannot say: the hand decides then)."""
+    if row.kind not in ("device_down", "area_unreachable"):
+        return None
+    area = session.get(Area, row.area_id)
+    expected = (
+        [ExpectedDevice(d.id, DeviceKind(d.kind), d.name) for d in area.devices] if area else []
+    )
+    try:
+        now = area_status(
+            db,
+            row.area_id,
+            timedelta(seconds=config.lookback_s),
+            config.stale_after_intervals,
+            expected,
+        )
+    except QueryError:
+        return None
+    if row.kind == "area_unreachable":
+        heard = [a for a in now.agents if a.agent_id == row.agent_id or row.agent_id is None]
+        return "area" if not heard or all(a.stale for a in heard) else None
+    for device in now.devices:
+        if device.device_id == row.device_id:
+            return "device" if device.state in ("down", "degraded") else None
+    return None

@@ -53,7 +53,18 @@
   }
 
   class ApiError extends Error {
-    constructor(status) { super("HTTP " + status); this.status = status; }
+    /** ``detail``: the API's own sentence (in the caller's language) when it gave one. */
+    constructor(status, detail, retryAfter) {
+      super("HTTP " + status); this.status = status; this.detail = detail; this.retryAfter = retryAfter;
+    }
+  }
+  async function failure(response) {
+    let detail = null;
+    try {
+      const body = await response.json();
+      if (typeof body.detail === "string") detail = body.detail;
+    } catch (e) { /* not JSON: no sentence to show */ }
+    return new ApiError(response.status, detail, Number(response.headers.get("Retry-After")) || null);
   }
 
   async function api(path, asText) {
@@ -65,7 +76,7 @@
       cache: "no-store",
     });
     if (response.status === 401) { toLogin(true); throw new ApiError(401); }
-    if (!response.ok) throw new ApiError(response.status);
+    if (!response.ok) throw await failure(response);
     return asText ? response.text() : response.json();
   }
 
@@ -80,7 +91,7 @@
       body: JSON.stringify(payload),
     });
     if (response.status === 401) { toLogin(true); throw new ApiError(401); }
-    if (!response.ok) throw new ApiError(response.status);
+    if (!response.ok) throw await failure(response);
     return response.json();
   }
 
@@ -88,6 +99,10 @@
     if (error instanceof ApiError) {
       if (error.status === 404) return S.not_found;
       if (error.status === 403) return S.forbidden;
+      // A refusal the API explains (offline agent, too soon, device still down): its words.
+      if ((error.status === 409 || error.status === 429) && error.detail) return error.detail;
+      if (error.status === 429) return fmt("too_soon", error.retryAfter || 15);
+      if (error.status === 409) return S.conflict;
     }
     return S.server_error;
   }
@@ -106,6 +121,31 @@
     }).formatToParts(new Date(iso))) parts[p.type] = p.value;
     return parts.hour + ":" + parts.minute + ":" + parts.second + " " + parts.day + "/" + parts.month;
   }
+  /** "14:05 03/12/2026": a time with its date, in Vietnam. */
+  function when(iso) {
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-GB", {
+      timeZone: TZ, hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric", hourCycle: "h23",
+    }).formatToParts(new Date(iso))) parts[p.type] = p.value;
+    return parts.hour + ":" + parts.minute + " " + parts.day + "/" + parts.month + "/" + parts.year;
+  }
+  /** A duration in plain words: "45 giây", "12 phút", "2 giờ 5 phút", "3 ngày 4 giờ". */
+  function duration(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60) return fmt("dur_s", s);
+    const m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
+    if (m < 60) return fmt("dur_m", m);
+    if (h < 24) return fmt("dur_h", h) + (m % 60 ? " " + fmt("dur_m", m % 60) : "");
+    return fmt("dur_d", d) + (h % 24 ? " " + fmt("dur_h", h % 24) : "");
+  }
+  function since(iso, endIso) {
+    const end = endIso ? new Date(endIso).getTime() : Date.now();
+    return duration((end - new Date(iso).getTime()) / 1000);
+  }
+  /** A number the local way: "98,3" in Vietnamese, "98.3" in English. */
+  function num(value, digits) {
+    return value.toLocaleString(LOCALE, { maximumFractionDigits: digits === undefined ? 1 : digits });
+  }
   function ago(iso) {
     const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
     if (s < 90) return fmt("seconds_ago", s);
@@ -116,10 +156,13 @@
   function updated() {
     $("updated").textContent = S.updated_at + " " + new Date().toLocaleTimeString(LOCALE, { timeZone: TZ });
   }
-  function percent(value) {
+  const MIN_COVERAGE = 50; // below this share of the window observed, a figure says too little
+  function percent(value, coverage) {
     if (value === null || value === undefined) return S.no_data;
-    if (value > 0 && value < 0.01) return "< 0.01%";
-    return value.toFixed(value >= 99.995 || value === 0 ? 0 : 2) + "%";
+    if (coverage !== undefined && coverage !== null && coverage < MIN_COVERAGE) return S.too_little_data;
+    if (value > 0 && value < 0.1) return "< " + num(0.1) + " %";
+    if (value < 100 && value > 99.9) return "> " + num(99.9) + " %";
+    return num(value, 1) + " %";
   }
 
   /** Re-run ``load`` every REFRESH_MS; a failed read keeps the page and says so. */
@@ -296,6 +339,14 @@
 
     async function load() {
       const statuses = await Promise.all(blocks.map((b) => api("/provinces/" + encodeURIComponent(b.province.id) + "/status")));
+      // When did each silent area fall silent: its open "area unreachable" incident says so.
+      const silentSince = new Map();
+      try {
+        const query = new URLSearchParams({ kind: "area_unreachable", state: "unresolved", limit: "1000" });
+        for (const i of await api("/incidents?" + query.toString())) {
+          if (!silentSince.has(i.area_id) || silentSince.get(i.area_id) > i.opened_at) silentSince.set(i.area_id, i.opened_at);
+        }
+      } catch (error) { /* the counts still show; only the start time is missing */ }
       statuses.forEach((status, i) => {
         const block = blocks[i];
         block.provinceCounts.replaceChildren(...countChips(status.counts));
@@ -311,7 +362,13 @@
             const isSilent = silent.has(area.id) || !rollup || (rollup.agents > 0 && rollup.agents_silent === rollup.agents);
             if (isSilent) {
               unreachable += 1;
-              row.status.replaceChildren(chip("unknown", S.unreachable));
+              // A problem, not a neutral "?": since when nobody hears from the area.
+              let start = silentSince.get(area.id);
+              if (!start && rollup && rollup.last_report_age_s !== null) {
+                start = new Date(new Date(status.generated_at).getTime() - rollup.last_report_age_s * 1000).toISOString();
+              }
+              row.status.replaceChildren(chip("down", start
+                ? S.unreachable + " " + fmt("since_time", when(start)) + " (" + since(start) + ")" : S.unreachable));
             } else {
               for (const s of STATES) sum[s] += rollup.counts[s];
               row.status.replaceChildren(...countChips(rollup.counts));
@@ -319,10 +376,11 @@
             row.problem = isSilent || (rollup && (rollup.counts.down > 0 || rollup.counts.degraded > 0));
           }
           unreachableAll += unreachable;
-          commune.communeCounts.replaceChildren(...countChips(sum),
-            unreachable ? chip("unknown", unreachable + " " + S.areas_unreachable) : null);
+          const chips = countChips(sum);
+          if (unreachable) chips.push(chip("down", unreachable + " " + S.areas_unreachable));
+          commune.communeCounts.replaceChildren(...chips);
         }
-        if (unreachableAll) block.provinceCounts.append(chip("unknown", unreachableAll + " " + S.areas_unreachable));
+        if (unreachableAll) block.provinceCounts.append(chip("down", unreachableAll + " " + S.areas_unreachable));
       });
       applyFilter();
       tree.setAttribute("aria-busy", "false");
@@ -377,28 +435,49 @@
       $("kinds").append(section);
     }
 
-    function renderStatus(status) {
+    const ORDER = { down: 0, degraded: 1, unknown: 2, up: 3 };
+    function renderStatus(status, incidents) {
       $("area-counts").replaceChildren(...countChips(status.counts));
+      // Since when each device is failing: its unresolved incident's opening time.
+      const failingSince = new Map();
+      for (const i of incidents || []) {
+        for (const id of i.device_id ? [i.device_id] : []) {
+          if (!failingSince.has(id) || failingSince.get(id) > i.opened_at) failingSince.set(id, i.opened_at);
+        }
+      }
+      // Broken devices first, so a leader sees what is wrong without scrolling past 18 cameras.
+      const kindsInOrder = [...sections.keys()].sort((a, b) => {
+        const worst = (k) => Math.min(4, ...status.devices.filter((d) => d.kind === k).map((d) => ORDER[d.state]));
+        return worst(a) - worst(b) || KINDS.indexOf(a) - KINDS.indexOf(b);
+      });
+      for (const kind of kindsInOrder) $("kinds").append(sections.get(kind).section);
       for (const [kind, part] of sections) {
-        const devices = status.devices.filter((d) => d.kind === kind);
+        const devices = status.devices.filter((d) => d.kind === kind)
+          .sort((a, b) => ORDER[a.state] - ORDER[b.state] || (a.name || a.device_id).localeCompare(b.name || b.device_id, "vi", { numeric: true }));
         const sum = { up: 0, degraded: 0, down: 0, unknown: 0 };
         for (const d of devices) sum[d.state] += 1;
         part.counts.replaceChildren(...(devices.length ? countChips(sum) : []));
         part.list.replaceChildren(...(devices.length ? devices.map((d) => {
           const info = catalog.get(d.device_id) || {};
-          const where = [info.location, info.road].filter(Boolean).join(", ");
+          // Where it is, said once: a road already called "main" needs no "main road" after it.
+          const road = info.road || (info.main_road ? S.main_road : null);
+          const where = [info.location, road].filter(Boolean).join(", ");
           const reason = reasonText(d);
           const metrics = metricsText(d);
           const figure = perDevice.get(d.device_id);
-          return el("li", { class: "device", "data-device": d.device_id },
+          const start = failingSince.get(d.device_id);
+          const failing = d.state === "down" || d.state === "degraded";
+          return el("li", { class: "device" + (failing ? " failing" : ""), "data-device": d.device_id },
             el("div", { class: "head" },
               el("span", { class: "name" }, d.name || info.name || d.device_id),
               chip(d.state, S["state_" + d.state])),
-            where || info.main_road ? el("span", { class: "muted" }, [where, info.main_road ? S.main_road : ""].filter(Boolean).join(" · ")) : null,
+            failing && start ? el("strong", { class: "since" },
+              fmt(d.state === "down" ? "down_since" : "degraded_since", when(start)) + " · " + fmt("for_duration", since(start))) : null,
+            where ? el("span", { class: "muted" }, where) : null,
             reason ? el("span", { class: "reason" }, reason) : null,
             metrics ? el("span", {}, metrics) : null,
             el("span", { class: "muted" }, d.observed_at ? S.last_check + ": " + time(d.observed_at) + " (" + ago(d.observed_at) + ")" : S.never_checked),
-            figure ? el("span", { class: "muted" }, S.availability_title + ": " + percent(figure)) : null);
+            figure ? el("span", { class: "muted" }, S.availability_title + ": " + percent(figure.availability, figure.coverage)) : null);
         }) : [el("li", { class: "muted" }, S.none_of_kind)]));
       }
       $("agents").replaceChildren(...status.agents.map((a) => el("li", {},
@@ -425,6 +504,7 @@
           note.textContent = S.probe_sent;
           setTimeout(() => loadStatus().catch(() => null), 3000);
         } catch (error) {
+          // 409 (agent offline) and 429 (asked a moment ago: wait N s) carry the API's own words.
           note.textContent = error instanceof ApiError && error.status === 503 ? S.probe_unavailable : problemText(error);
         } finally { button.disabled = false; }
       });
@@ -434,8 +514,10 @@
     }
 
     async function loadStatus() {
-      renderStatus(await api(base + "/status"));
-      await areaIncidents(areaId, detail.name).catch(() => null);
+      const [status, incidents] = await Promise.all([
+        api(base + "/status"), unresolvedIncidents(areaId).catch(() => null)]);
+      renderStatus(status, incidents);
+      if (incidents) renderAreaIncidents(incidents, detail);
     }
 
     async function loadAvailability() {
@@ -443,17 +525,21 @@
       const from = new Date(to.getTime() - 30 * 86400 * 1000);
       const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
       const data = await api(base + "/availability?" + query.toString());
-      for (const d of data.devices) perDevice.set(d.device_id, d.health.availability);
+      for (const d of data.devices) perDevice.set(d.device_id, d.health);
       const h = data.area.health;
+      // Plain words first; the technical term in a hint below (auditors know it by that name).
+      const term = (label, hint) => el("dt", {}, label, el("span", { class: "hint" }, hint));
       const figures = el("dl", { class: "figures" },
-        el("div", {}, el("dt", {}, S.availability), el("dd", {}, percent(h.availability))),
-        el("div", {}, el("dt", {}, S.coverage), el("dd", {}, percent(h.coverage))),
+        el("div", {}, term(S.availability, S.availability_hint), el("dd", {}, percent(h.availability, h.coverage))),
+        el("div", {}, term(S.coverage, S.coverage_hint), el("dd", {}, percent(h.coverage))),
         el("div", {}, el("dt", {}, S.outages), el("dd", {}, String(h.outages))));
       const rows = Object.entries(data.kinds).map(([kind, agg]) => el("tr", {},
         el("th", { scope: "row" }, S["kind_" + kind] || kind),
-        el("td", {}, percent(agg.health.availability)), el("td", {}, percent(agg.health.coverage))));
+        el("td", {}, percent(agg.health.availability, agg.health.coverage)), el("td", {}, percent(agg.health.coverage))));
       const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, ""), el("th", { scope: "col" }, S.availability), el("th", { scope: "col" }, S.coverage))), el("tbody", {}, rows));
-      $("availability").replaceChildren(figures, chart(data.area.series), table);
+      const note = h.coverage !== null && h.coverage < MIN_COVERAGE
+        ? el("p", { class: "muted" }, fmt("coverage_note", num(h.coverage, 1))) : null;
+      $("availability").replaceChildren(figures, note || "", chart(data.area.series), table);
     }
 
     function chart(series) {
@@ -466,7 +552,8 @@
       svg.setAttribute("role", "img");
       svg.setAttribute("aria-label", S.daily_chart);
       series.forEach((bucket, i) => {
-        const a = bucket.figures.availability;
+        const thin = bucket.figures.coverage !== null && bucket.figures.coverage < MIN_COVERAGE;
+        const a = thin ? null : bucket.figures.availability;
         const rect = document.createElementNS(NS, "rect");
         const height = a === null ? 8 : Math.max(4, a);
         rect.setAttribute("x", String(i * 10 + 1));
@@ -475,11 +562,17 @@
         rect.setAttribute("height", String(height));
         rect.setAttribute("class", a === null ? "bar-none" : a >= 99 ? "bar-ok" : "bar-bad");
         const title = document.createElementNS(NS, "title");
-        title.textContent = new Date(bucket.start).toLocaleDateString(LOCALE, { timeZone: TZ }) + ": " + percent(a);
+        title.textContent = new Date(bucket.start).toLocaleDateString(LOCALE, { timeZone: TZ }) + ": " + percent(a, bucket.figures.coverage);
         rect.append(title);
         svg.append(rect);
       });
-      return el("figure", { class: "chart-wrap" }, el("figcaption", { class: "muted" }, S.daily_chart), svg);
+      // A date axis readable without hover: first, middle and last day under the bars.
+      const day = (b) => new Date(b.start).toLocaleDateString(LOCALE, { timeZone: TZ, day: "2-digit", month: "2-digit" });
+      const axis = series.length ? el("div", { class: "axis-labels", "aria-hidden": "true" },
+        el("span", {}, day(series[0])),
+        series.length > 2 ? el("span", {}, day(series[Math.floor(series.length / 2)])) : null,
+        series.length > 1 ? el("span", {}, day(series[series.length - 1])) : null) : null;
+      return el("figure", { class: "chart-wrap" }, el("figcaption", { class: "muted" }, S.daily_chart), svg, axis);
     }
 
     async function loadLinkCharts() {
@@ -561,25 +654,58 @@
   // ---- incidents ------------------------------------------------------------------------------
   const INCIDENT_CHIP = { open: "down", acknowledged: "degraded", resolved: "up" };
   function incidentChip(state) { return chip(INCIDENT_CHIP[state] || "unknown", S["inc_" + state] || state); }
-  function incidentTitle(incident, names) {
+  /** Area names and, per area, device names: read once per area from the catalog. */
+  function namer() {
+    const areas = new Map();
+    return {
+      async load(areaIds) {
+        await Promise.all([...new Set(areaIds)].filter((id) => !areas.has(id)).map(async (id) => {
+          try { areas.set(id, await api("/areas/" + encodeURIComponent(id))); }
+          catch (error) { areas.set(id, null); }
+        }));
+      },
+      area(id) { const a = areas.get(id); return a ? a.name + " (" + a.commune + ")" : id; },
+      device(areaId, deviceId) {
+        const a = areas.get(areaId);
+        const d = a && a.devices.find((x) => x.id === deviceId);
+        return d && d.name ? d.name : deviceId;
+      },
+    };
+  }
+  function incidentWhat(incident, names) {
     const what = S["inc_" + incident.kind] || incident.kind;
-    const device = incident.device_id ? " — " + incident.device_id : "";
-    return [names.get(incident.area_id) || incident.area_id, what + device];
+    return incident.device_id ? what + ": " + names.device(incident.area_id, incident.device_id) : what;
   }
   function incidentReason(incident) {
     return incident.reason ? (S["reason_" + incident.reason] || incident.reason) : null;
+  }
+  /** "Từ 14:02 03/12/2026 · đã 12 phút" (still going) or "… · kéo dài 12 phút" (resolved). */
+  function incidentWhen(incident) {
+    const start = fmt("since_time", when(incident.opened_at));
+    if (incident.resolved_at) {
+      return start + " · " + fmt("lasted", since(incident.opened_at, incident.resolved_at))
+        + " · " + fmt("resolved_at", when(incident.resolved_at));
+    }
+    return start + " · " + fmt("for_duration", since(incident.opened_at));
+  }
+  function incidentWho(incident) {
+    if (incident.state === "acknowledged" && incident.acknowledged_by) {
+      return fmt("taken_by", incident.acknowledged_by) + " " + when(incident.acknowledged_at);
+    }
+    if (incident.state === "resolved") return incident.resolved_by ? fmt("resolved_by", incident.resolved_by) : S.resolved_by_data;
+    return null;
   }
 
   async function incidentsPage() {
     const who = me() || {};
     const mayHandle = who.role === "admin" || who.role === "technician";
-    const names = new Map((await api("/areas")).map((a) => [a.id, a.name]));
+    const names = namer();
     const board = $("board");
     const select = $("state");
 
     function timeline(detail) {
       return el("ol", { class: "timeline" }, detail.events.map((e) => el("li", {},
-        el("span", { class: "muted" }, time(e.at) + " · "), el("strong", {}, e.actor), " ",
+        el("span", { class: "muted" }, when(e.at) + " · "), el("strong", {}, e.actor === "alerts" ? S.actor_system : e.actor), " ",
         S["ev_" + e.kind] || e.kind, e.note ? el("q", {}, e.note) : null)));
     }
 
@@ -589,25 +715,30 @@
       const status = el("p", { class: "muted", role: "status" });
       const ack = el("button", { type: "button", class: "primary", "data-action": "acknowledge" }, S.acknowledge);
       const add = el("button", { type: "button", "data-action": "note" }, S.add_note);
+      const fix = el("button", { type: "button", "data-action": "resolve" }, S.resolve);
       async function act(kind) {
         const text = note.value.trim();
         if (kind === "notes" && !text) { status.textContent = S.note_needed; note.focus(); return; }
-        ack.disabled = add.disabled = true;
+        ack.disabled = add.disabled = fix.disabled = true;
         try {
           const detail = await post("/areas/" + encodeURIComponent(incident.area_id) + "/incidents/" + incident.id + "/" + kind,
             { note: text || null });
           note.value = "";
-          status.textContent = S.saved;
           Object.assign(incident, detail);
           renderDetail(incident, detail, box);
-          box.closest("details").querySelector("summary .chip").replaceWith(incidentChip(detail.state));
+          const summary = box.closest("details").querySelector("summary");
+          summary.querySelector(".chip").replaceWith(incidentChip(detail.state));
+          summary.querySelector(".when").textContent = summaryLine(incident);
+          box.append(el("p", { class: "muted", role: "status" }, S.saved));
         } catch (error) { status.textContent = problemText(error); }
-        finally { ack.disabled = add.disabled = false; }
+        finally { ack.disabled = add.disabled = fix.disabled = false; }
       }
       ack.addEventListener("click", () => act("acknowledge"));
       add.addEventListener("click", () => act("notes"));
+      fix.addEventListener("click", () => act("resolve"));
       return el("div", { class: "handle" }, el("label", { for: id }, S.note_label), note,
-        el("div", { class: "buttons" }, incident.state === "open" ? ack : null, add), status);
+        el("div", { class: "buttons" }, incident.state === "open" ? ack : null, add, fix),
+        el("p", { class: "muted hint" }, S.resolve_hint), status);
     }
 
     function renderDetail(incident, detail, box) {
@@ -616,14 +747,17 @@
         mayHandle && detail.state !== "resolved" ? handleForm(incident, box) : null);
     }
 
+    function summaryLine(incident) {
+      return [incidentWhen(incident), incidentReason(incident), incidentWho(incident),
+        incident.suppressed ? S.suppressed : null].filter(Boolean).join(" · ");
+    }
+
     function item(incident) {
-      const [area, what] = incidentTitle(incident, names);
       const box = el("div", { class: "detail" }, el("p", { class: "muted" }, S.loading));
-      const details = el("details", { "data-incident": incident.id },
-        el("summary", {}, incidentChip(incident.state), " ", el("strong", {}, area), " · ", what,
-          el("span", { class: "muted block" },
-            [S.opened_at + ": " + time(incident.opened_at) + " (" + ago(incident.opened_at) + ")",
-              incidentReason(incident), incident.suppressed ? S.suppressed : null].filter(Boolean).join(" · "))),
+      const details = el("details", { "data-incident": incident.id, "data-state": incident.state },
+        el("summary", {}, incidentChip(incident.state), " ", el("strong", {}, names.area(incident.area_id)), " · ",
+          incidentWhat(incident, names),
+          el("span", { class: "muted block when" }, summaryLine(incident))),
         box);
       details.addEventListener("toggle", async () => {
         if (!details.open) return;
@@ -640,6 +774,7 @@
       const query = new URLSearchParams({ limit: "200" });
       if (select.value) query.set("state", select.value);
       const incidents = await api("/incidents?" + query.toString());
+      await names.load(incidents.map((i) => i.area_id));
       board.replaceChildren(...(incidents.length ? incidents.map(item) : [el("li", { class: "muted" }, S.no_incidents)]));
       board.setAttribute("aria-busy", "false");
     }
@@ -649,13 +784,17 @@
     every(() => load(false));
   }
 
-  async function areaIncidents(areaId, areaName) {
-    const incidents = (await api("/incidents?" + new URLSearchParams({ area_id: areaId, limit: "50" }).toString()))
-      .filter((i) => i.state !== "resolved");
-    const names = new Map([[areaId, areaName]]);
+  async function unresolvedIncidents(areaId) {
+    return api("/incidents?" + new URLSearchParams({ area_id: areaId, state: "unresolved", limit: "50" }).toString());
+  }
+  function renderAreaIncidents(incidents, area) {
+    const names = {
+      area: () => area.name,
+      device: (_, id) => { const d = area.devices.find((x) => x.id === id); return d && d.name ? d.name : id; },
+    };
     $("incidents").replaceChildren(...(incidents.length ? incidents.map((i) => el("li", { "data-incident": i.id },
-      incidentChip(i.state), " ", incidentTitle(i, names)[1], " · ",
-      el("span", { class: "muted" }, [S.opened_at + ": " + time(i.opened_at), incidentReason(i)].filter(Boolean).join(" · "))))
+      incidentChip(i.state), " ", incidentWhat(i, names), " · ",
+      el("span", { class: "muted" }, [incidentWhen(i), incidentReason(i), incidentWho(i)].filter(Boolean).join(" · "))))
       : [el("li", { class: "muted" }, S.no_incidents)]));
   }
 
@@ -703,15 +842,33 @@
       return new URLSearchParams({ set: $("set").value, from: $("from").value + "T00:00:00+07:00", to: to.toISOString() });
     }
 
+    function figure(x, unit) {
+      const word = unit ? S["unit_" + unit] || unit : "";
+      const n = typeof x === "number" ? num(x, 1) : String(x);
+      return word === "%" ? n + " %" : word ? n + " " + word : n;
+    }
+    /** The evidence in words, one line per device, never raw JSON keys. */
+    function evidenceList(items) {
+      return el("ul", { class: "evidence-list" }, items.map((item) => el("li", {},
+        Object.entries(item).filter(([, v]) => v !== null && v !== undefined).map(([k, v], i) => {
+          const label = S["evk_" + k];
+          let shown = v;
+          if (k === "verdict") shown = S["v_" + v] || v;
+          else if (k.endsWith("_pct") && typeof v === "number") shown = num(v, 1) + " %";
+          else if (typeof v === "number") shown = num(v, 1);
+          else if (typeof v === "object") shown = JSON.stringify(v);
+          return (i ? "; " : "") + (label || k.replace(/_/g, " ")) + ": " + shown;
+        }))));
+    }
     function row(c) {
       const text = (t) => (t ? t[LANG] || t.vi : "");
-      const value = c.value === null ? S.no_data : c.value + (c.unit ? " " + c.unit : "") + (c.threshold === null ? "" : " / " + c.threshold + (c.unit ? " " + c.unit : ""));
+      const value = c.value === null ? S.no_data : figure(c.value, c.unit) + (c.threshold === null ? "" : " / " + figure(c.threshold, c.unit));
       return el("tr", { "data-criterion": c.id },
         el("td", {}, el("strong", {}, text(c.title)), el("span", { class: "muted block" }, S["k_" + c.kind] || c.kind),
           el("details", {}, el("summary", {}, S.evidence),
             el("p", {}, text(c.explanation)),
             el("p", { class: "muted" }, S.source + ": " + c.source.document + " (" + c.source.date + ")" + (c.source.note ? " — " + c.source.note : "")),
-            el("pre", { class: "evidence" }, JSON.stringify(c.evidence, null, 1)))),
+            c.evidence.length ? evidenceList(c.evidence) : null)),
         el("td", {}, verdictChip(c.verdict)),
         el("td", {}, value));
     }
