@@ -2,6 +2,8 @@
 
 Example (``docs/alerts.md`` explains every field)::
 
+    dashboard_url = "https://giam-sat.phutho.gov.vn"   # messages link to the area's page there
+
     [channels.webhook]
     secret = "a long random string"        # HMAC-SHA256 key of X-Smartarea-Signature
 
@@ -96,6 +98,13 @@ class Route(_Strict):
 
 
 class Routing(_Strict):
+    dashboard_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        max_length=200,
+        description="the dashboard's address as technicians reach it: each message links to "
+        "the area's page there (none: no link)",
+    )
     channels: Channels = Field(default_factory=Channels)
     routes: list[Route] = Field(default_factory=list)
 

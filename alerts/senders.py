@@ -1,7 +1,9 @@
 """The channels: webhook (HMAC-signed JSON), e-mail (SMTP), Telegram Bot API, Zalo OA API.
 
 Each sender takes one rendered message for one contact and either returns or raises
-``SendError`` with a short reason that never contains a secret (bot token, password).
+``SendError`` with a short reason that never contains a secret (bot token, password). Messages
+carry the catalog's place and device names and a link to the area's page when ``names`` is given
+(``alerts.names.CatalogNames``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Protocol
 
-from alerts.messages import Message, payload, render
+from alerts.messages import Message, Names, payload, render
 from alerts.routing import Channels, Contact
 
 SIGNATURE_HEADER = "X-Smartarea-Signature"
@@ -55,8 +58,12 @@ def _post(
 class Senders:
     """The configured channels; ``send`` picks the one a contact names."""
 
-    def __init__(self, channels: Channels) -> None:
+    def __init__(self, channels: Channels, names: Callable[[str], Names] | None = None) -> None:
         self.channels = channels
+        self.names = names
+
+    def _names(self, message: Message) -> Names:
+        return self.names(message.area_id) if self.names is not None else Names()
 
     def send(self, message: Message, contact: Contact) -> None:
         {
@@ -70,7 +77,7 @@ class Senders:
         config = self.channels.webhook
         if config is None:
             raise SendError("webhook channel not configured")
-        body = payload(message, contact.language)
+        body = payload(message, contact.language, self._names(message))
         secret = config.secret.get_secret_value().encode()
         _post(contact.to, body, {SIGNATURE_HEADER: sign(secret, body)}, config.timeout_s)
 
@@ -78,7 +85,7 @@ class Senders:
         config = self.channels.email
         if config is None:
             raise SendError("email channel not configured")
-        subject, text = render(message, contact.language)
+        subject, text = render(message, contact.language, self._names(message))
         mail = EmailMessage()
         mail["From"] = config.sender
         mail["To"] = contact.to
@@ -102,7 +109,7 @@ class Senders:
         if config is None:
             raise SendError("telegram channel not configured")
         token = config.token.get_secret_value()
-        _, text = render(message, contact.language)
+        _, text = render(message, contact.language, self._names(message))
         body = json.dumps({"chat_id": contact.to, "text": text}, ensure_ascii=False).encode()
         url = f"{config.base_url.rstrip('/')}/bot{token}/sendMessage"
         answer = _post(url, body, {}, config.timeout_s, secret=token)
@@ -113,7 +120,7 @@ class Senders:
         config = self.channels.zalo
         if config is None:
             raise SendError("zalo channel not configured")
-        _, text = render(message, contact.language)
+        _, text = render(message, contact.language, self._names(message))
         body = json.dumps(
             {"recipient": {"user_id": contact.to}, "message": {"text": text}}, ensure_ascii=False
         ).encode()

@@ -24,6 +24,7 @@ from alerts.delivery import Attempt, Dispatcher, Grouper
 from alerts.engine import DEFAULT_THRESHOLDS, Closed, Effect, Engine, Key, Opened, Rules, Thresholds
 from alerts.messages import Item, Message, Purpose
 from alerts.metrics import render
+from alerts.names import CatalogNames
 from alerts.routing import Routing
 from alerts.senders import Senders
 from alerts.settings import AlertsSettings
@@ -70,7 +71,9 @@ class AlertService:
         self.grouper = Grouper(settings.alerts_group_window_s)
         self.dispatcher = Dispatcher(
             self.routing,
-            Senders(self.routing.channels).send,
+            Senders(
+                self.routing.channels, CatalogNames(self.catalog, self.routing.dashboard_url)
+            ).send,
             self._log_attempt,
             attempts=settings.alerts_retry_attempts,
             base_s=settings.alerts_retry_base_s,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from alerts.delivery import Attempt, Dispatcher, Grouper
 from alerts.engine import Closed, Engine, Opened, Rules, Thresholds, flap_percent
-from alerts.messages import Item, Message, render
+from alerts.messages import Item, Message, Names, render
 from alerts.routing import Contact, Routing, RoutingError, load
 from alerts.senders import SendError, sign
 from alerts.settings import AlertsSettings
@@ -190,14 +190,50 @@ def _message(*items: Item, area_name: str | None = "Khu dân cư số 6") -> Mes
 def test_messages_in_vietnamese_with_english_fallback() -> None:
     item = Item("problem", 7, "device_down", T0, "cam-01", "camera", "down", "timeout")
     subject, body = render(_message(item), "vi")
-    assert subject == "[Cảnh báo] Khu dân cư số 6 (khu-6): 1 sự cố"
-    assert "08:00 28/11/2026" in body, "times in Vietnam time"
-    assert "Camera cam-01: hỏng (timeout)" in body and "#7" in body
+    assert subject == "[Cảnh báo] Khu dân cư số 6: 1 sự cố"
+    assert "08:00:00 ngày 28/11/2026" in body, "times in Vietnam time, with their date"
+    assert "Camera cam-01: hỏng, thiết bị không trả lời, từ" in body and "#7" in body
     subject, body = render(_message(item), "en")
     assert subject.startswith("[Alert]") and "Camera cam-01: down" in body
     assert render(_message(item), "fr")[0].startswith("[Alert]")
     back = Item("recovery", 7, "area_unreachable", T0)
     assert render(_message(back, area_name=None), "vi")[0] == "[Đã khôi phục] khu-6"
+
+
+NAMES = Names(
+    area="Khu 6",
+    commune="Xã Sơn Vi",
+    province="Tỉnh Phú Thọ",
+    devices={"cam-01": "Cổng chợ Sơn Vi"},
+    link="http://127.0.0.1:8000/ui/areas/khu-6",
+)
+
+
+def test_messages_say_places_devices_and_faults_in_words_with_a_link() -> None:
+    item = Item("problem", 7, "device_down", T0, "cam-01", "camera", "down", "black")
+    subject, body = render(_message(item), "vi", NAMES)
+    assert subject == "[Cảnh báo] Khu 6, Xã Sơn Vi, Tỉnh Phú Thọ: 1 sự cố"
+    assert "Camera Cổng chợ Sơn Vi: hỏng, hình ảnh bị đen, từ 08:00:00 ngày 28/11/2026" in body
+    assert "black" not in body and "cam-01" not in body, "no probe code, no device id"
+    assert "Xem chi tiết: http://127.0.0.1:8000/ui/areas/khu-6" in body
+    # A code without words is not shown raw either.
+    odd = Item("problem", 8, "device_down", T0, "cam-01", "camera", "down", "weird_code_42")
+    assert "weird_code_42" not in render(_message(odd), "vi", NAMES)[1]
+
+
+def test_an_outage_over_within_the_window_is_told_as_over_not_as_an_alarm() -> None:
+    lost = Item("problem", 9, "area_unreachable", T0, severity="unknown")
+    back = Item("recovery", 9, "area_unreachable", T0 + timedelta(seconds=40))
+    subject, body = render(_message(lost, back), "vi", NAMES)
+    assert not subject.startswith("[Cảnh báo]"), subject
+    assert (
+        subject == "[Đã tự hết] Khu 6, Xã Sơn Vi, Tỉnh Phú Thọ: 1 sự cố ngắn, nay đã hoạt động lại"
+    )
+    assert "từ 08:00:00 ngày 28/11/2026 đến 08:00:40 ngày 28/11/2026 (40 giây)" in body
+    assert body.count("•") == 1, "one line for the outage and its end"
+    # One still going beside one over: still an alarm.
+    cam = Item("problem", 10, "device_down", T0, "cam-01", "camera", "down", "frozen")
+    assert render(_message(lost, back, cam), "vi", NAMES)[0].startswith("[Cảnh báo]")
 
 
 def test_routing_by_commune_and_area(tmp_path: Path) -> None:
