@@ -57,7 +57,7 @@ def template(area: str, agent: str) -> bytes:
             status="up" if i % 7 else "down",
             reason=None if i % 7 else "timeout",
             duration_ms=41.5 + i,
-            metrics={"width_px": 768, "height_px": 576, "brightness": 0.42, "frozen": False},
+            metrics={"width_px": 768, "height_px": 576, "brightness": 0.42, "reference_new": False},
         )
         for i in range(1, 19)
     ]

@@ -32,7 +32,22 @@ COMMAND_SCHEMA = "smartarea.command/1"
 
 MAX_DEVICES = 500
 MAX_METRICS = 64
-RESERVED_FIELDS = frozenset({"status", "status_code", "reason", "detail", "duration_ms"})
+# InfluxDB refuses a field named "time"; the others are the fixed fields of a device point.
+RESERVED_FIELDS = frozenset({"status", "status_code", "reason", "detail", "duration_ms", "time"})
+SEQ_LIMIT = 2**63  # seq is stored as InfluxDB's int64, which refuses larger values
+
+# A metric's type is fixed by its name, for every agent: InfluxDB fixes a field's type per shard
+# (a week) at its first write and refuses every later point of that measurement carrying the
+# field with another type, from any area. So a metric is a number (integers stored as floats)
+# unless its name is declared here as text or as a flag (true/false). The names the agent's
+# probes send today; a new text or flag metric is added here, in one release with its probe.
+TEXT_METRICS = frozenset({"image", "image_state", "grade", "link_state"})
+FLAG_METRICS = frozenset({"clock_checked", "reference_new"})
+_DECLARE = (
+    "a new text or flag metric is declared in TEXT_METRICS or FLAG_METRICS (contract/models.py)"
+)
+_EXACT_INT = 2**53  # integers below it are exactly floats; larger ones must still fit a float
+_TYPED_METRICS = TEXT_METRICS | FLAG_METRICS
 
 
 class DeviceKind(StrEnum):
@@ -77,7 +92,32 @@ def _nfc_label(value: str) -> str:
         raise ValueError("must not contain control characters (newlines, tabs, NUL…)")
     if value != value.strip():
         raise ValueError("must not start or end with white space")
+    if value.endswith("\\"):
+        raise ValueError("must not end with a backslash (InfluxDB's line protocol cannot store it)")
     return value
+
+
+def metric_type_error(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be metric ``name`` (its type is fixed by its name), or None."""
+    kind = type(value)
+    if name in TEXT_METRICS:
+        return None if kind is str else f"metric {name!r} must be text (it is in TEXT_METRICS)"
+    if name in FLAG_METRICS:
+        return None if kind is bool else f"metric {name!r} must be true or false (FLAG_METRICS)"
+    if kind is float:
+        return None
+    if kind is int and isinstance(value, int):
+        if -_EXACT_INT < value < _EXACT_INT:
+            return None
+        try:
+            float(value)  # JSON allows integers no float holds; stored as floats, they must fit
+        except OverflowError:
+            return f"metric {name!r} is an integer too large to store as a number"
+        return None
+    what = "text" if kind is str else "true/false" if kind is bool else kind.__name__
+    return (
+        f"metric {name!r} must be a number, not {what}: its type is fixed by its name; {_DECLARE}"
+    )
 
 
 def _utc(value: datetime) -> datetime:
@@ -139,6 +179,13 @@ class DeviceResult(_Wire):
         if self.metrics and not RESERVED_FIELDS.isdisjoint(self.metrics):
             clash = sorted(RESERVED_FIELDS.intersection(self.metrics))
             raise ValueError(f"metric names {clash} are reserved")
+        for name, value in self.metrics.items():
+            # Inline, the common case (a number, a declared name): a call per metric costs more.
+            if (type(value) is float and name not in _TYPED_METRICS) or (
+                problem := metric_type_error(name, value)
+            ) is None:
+                continue
+            raise ValueError(problem)
         return self
 
 
@@ -148,13 +195,26 @@ class Report(_Wire):
     schema_: Literal["smartarea.report/1"] = Field(default="smartarea.report/1", alias="schema")
     area_id: Slug
     agent_id: Slug
-    seq: StrictInt = Field(ge=0, description="per-agent sequence number, monotonic across restarts")
+    seq: StrictInt = Field(
+        ge=0, lt=SEQ_LIMIT, description="per-agent sequence number, monotonic across restarts"
+    )
     observed_at: UtcTime = Field(description="when the cycle started (the agent's clock, UTC)")
     interval_s: FiniteFloat = Field(gt=0, le=86_400, description="the probe interval in seconds")
     results: list[DeviceResult] = Field(max_length=MAX_DEVICES)
     agent_metrics: dict[MetricName, StrictInt | FiniteFloat] = Field(
         default_factory=dict, description="the agent's own health: probe time, queue depth…"
     )
+
+    @field_validator("agent_metrics")
+    @classmethod
+    def _storable_agent_metrics(cls, value: dict[str, int | float]) -> dict[str, int | float]:
+        """Stored on the ``agent_report`` point: numbers only, never named ``time``."""
+        for name, number in value.items():
+            if name in RESERVED_FIELDS:
+                raise ValueError(f"agent metric name {name!r} is reserved")
+            if (problem := metric_type_error(name, number)) is not None:
+                raise ValueError(f"agent {problem}")
+        return value
 
     @field_validator("results")
     @classmethod

@@ -23,9 +23,12 @@ import msgspec
 from msgspec import Meta, Struct
 
 from contract.models import (
+    FLAG_METRICS,
     MAX_DEVICES,
     MAX_METRICS,
     RESERVED_FIELDS,
+    SEQ_LIMIT,
+    TEXT_METRICS,
     DeviceKind,
     Report,
     Status,
@@ -41,6 +44,11 @@ _INSTANT = (
 )
 _NAMES = re.compile(_NAME)
 _KNOWN_NAMES_MAX = 10_000
+_EXACT_INT = 2**53  # integers beyond it go to pydantic, which knows which ones a float holds
+# The type each metric name must have (contract.models.metric_type_error); any other is a number.
+_METRIC_TYPES: dict[str, type] = dict.fromkeys(TEXT_METRICS, str) | dict.fromkeys(
+    FLAG_METRICS, bool
+)
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z", max_length=SLUG_MAX)]
 Finite = Annotated[float, Meta(ge=-_FLOAT_MAX, le=_FLOAT_MAX)]
@@ -63,7 +71,7 @@ class _WireReport(Struct, forbid_unknown_fields=True):
     schema: Literal["smartarea.report/1"]
     area_id: Slug
     agent_id: Slug
-    seq: Annotated[int, Meta(ge=0)]
+    seq: Annotated[int, Meta(ge=0, le=SEQ_LIMIT - 1)]
     # Read as text and parsed below: msgspec rounds a 7th fractional digit, pydantic cuts it.
     observed_at: Annotated[str, Meta(pattern=_INSTANT)]
     interval_s: Annotated[float, Meta(gt=0, le=86_400)]
@@ -101,10 +109,32 @@ def _names_ok(names: Mapping[str, object]) -> bool:
 
 
 def _label_ok(value: str) -> bool:
-    """``contract.models.Label`` without normalizing: NFC already, printable, no outer space."""
+    """``contract.models.Label`` without normalizing: NFC already, printable, no outer space,
+    no final backslash."""
     return (
-        unicodedata.is_normalized("NFC", value) and value.isprintable() and value == value.strip()
+        unicodedata.is_normalized("NFC", value)
+        and value.isprintable()
+        and value == value.strip()
+        and not value.endswith("\\")
     )
+
+
+def _types_ok(metrics: Mapping[str, object]) -> bool:
+    """Each metric of the type its name fixes: declared text or flag, else a number (an integer
+    only where a float holds it exactly)."""
+    for name, value in metrics.items():
+        kind = type(value)
+        if kind is _METRIC_TYPES.get(name, float):
+            continue
+        if (
+            kind is int
+            and isinstance(value, int)
+            and name not in _METRIC_TYPES
+            and -_EXACT_INT < value < _EXACT_INT
+        ):
+            continue
+        return False
+    return True
 
 
 def fast_report(payload: bytes) -> FastReport | None:
@@ -119,11 +149,23 @@ def fast_report(payload: bytes) -> FastReport | None:
             return None
         seen.add(result.device_id)
         metrics = result.metrics
-        if metrics and (not _names_ok(metrics) or not RESERVED_FIELDS.isdisjoint(metrics)):
+        if metrics and (
+            not _names_ok(metrics)
+            or not RESERVED_FIELDS.isdisjoint(metrics)
+            or not _types_ok(metrics)
+        ):
             return None
         if result.status is not Status.UP and result.reason is None:
             return None
-    if len(seen) != len(report.results) or not _names_ok(report.agent_metrics):
+    agent_metrics = report.agent_metrics
+    if len(seen) != len(report.results) or (
+        agent_metrics
+        and (
+            not _names_ok(agent_metrics)
+            or not RESERVED_FIELDS.isdisjoint(agent_metrics)
+            or not _types_ok(agent_metrics)
+        )
+    ):
         return None
     try:
         observed = datetime.fromisoformat(report.observed_at).astimezone(UTC)

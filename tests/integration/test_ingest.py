@@ -122,7 +122,13 @@ def test_nothing_is_acknowledged_or_lost_while_influxdb_is_down(
 def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
     ingest: IngestService, influxdb: InfluxDB, publish: Publish, tmp_path: Path
 ) -> None:
-    def report(seq: int, rtt: float | str) -> bytes:
+    # The contract fixes each metric's type by its name, so no valid report can conflict with
+    # another; the conflict comes from points written before that rule (or by another writer).
+    hour_ago = int((datetime.now(UTC) - timedelta(hours=1)).timestamp()) * 10**9
+    legacy = f'uplink,agent=old,area={AREA},device=uplink rtt_p99_ms="n/a",status_code=2i'
+    InfluxV1Writer(influxdb.url, influxdb.database).write([f"{legacy} {hour_ago}"])
+
+    def report(seq: int, rtt: float, field: str = "rtt_ms") -> bytes:
         return Report(
             area_id=AREA,
             agent_id=AGENT,
@@ -136,18 +142,18 @@ def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
                     kind="uplink",
                     status="up",
                     duration_ms=5.0,
-                    metrics={"rtt_ms": rtt},
+                    metrics={field: rtt},
                 ),
             ],
         ).to_json()
 
     publish(TOPIC, report(1, 8.5))
     wait_for(lambda: count_points(influxdb, "uplink") == 1, "the first report")
-    publish(TOPIC, report(2, "n/a"))  # rtt_ms is a float field already: InfluxDB refuses this
+    publish(TOPIC, report(2, 9.5, "rtt_p99_ms"))  # a string field in this shard: refused
     publish(TOPIC, report(3, 9.0))
     wait_for(lambda: ingest.metrics.get("reports_stored") == 3, "the three reports handled")
     assert count_points(influxdb, "camera") == 3  # the refused point's neighbours are stored
-    assert count_points(influxdb, "uplink") == 2
+    assert count_points(influxdb, "uplink", "WHERE agent != 'old'") == 2
     assert ingest.metrics.get("points_rejected") == 1
     assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 1
     record = json.loads((tmp_path / "dead-letters.jsonl").read_text().splitlines()[-1])
@@ -177,3 +183,33 @@ def test_unacknowledged_messages_are_bounded_by_receive_maximum(
         wait_for(lambda: ingest.metrics.gauge("unacked_messages") == 0, "every ack")
     finally:
         ingest.stop()
+
+
+def test_one_areas_text_metric_cannot_stop_other_areas_numbers_being_stored(
+    ingest: IngestService, influxdb: InfluxDB, publish: Publish, tmp_path: Path
+) -> None:
+    """Were area A's text stored first, it would fix ``rtt_ms`` as a string field for the week's
+    shard and InfluxDB would refuse every other area's uplink points: the contract refuses it."""
+
+    def report(area: str, rtt: object) -> bytes:
+        good = json.loads(_report(1))
+        good["area_id"] = area
+        good["results"][1]["metrics"] = {"rtt_ms": rtt}
+        return json.dumps(good).encode()
+
+    publish(topics.report_topic("area-a", AGENT), report("area-a", "n/a"))
+    publish(topics.report_topic("area-a", AGENT), report("area-a", True))
+    publish(topics.report_topic("area-b", AGENT), report("area-b", 8))
+    wait_for(lambda: ingest.metrics.get("reports_stored") == 1, "area B's report")
+    assert ingest.metrics.get("dead_letters", reason=Reason.INVALID.value) == 2
+    details = [
+        json.loads(line)["detail"]
+        for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()
+    ]
+    assert "metric 'rtt_ms' must be a number, not text" in details[0]
+    assert "metric 'rtt_ms' must be a number, not true/false" in details[1]
+    assert count_points(influxdb, "uplink", "WHERE area = 'area-b'") == 1
+    assert count_points(influxdb, "uplink", "WHERE area = 'area-a'") == 0  # refused whole
+    assert count_points(influxdb, "camera", "WHERE area = 'area-a'") == 0
+    stored = influxdb.query('SELECT "rtt_ms" FROM "uplink"')["results"][0]["series"][0]  # type: ignore[index]
+    assert stored["values"][0][1] == 8.0

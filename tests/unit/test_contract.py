@@ -9,7 +9,15 @@ import pytest
 from pydantic import ValidationError
 
 from contract import topics
-from contract.models import MAX_METRICS, DeviceResult, Presence, Report, Status
+from contract.models import (
+    FLAG_METRICS,
+    MAX_METRICS,
+    TEXT_METRICS,
+    DeviceResult,
+    Presence,
+    Report,
+    Status,
+)
 
 
 def _report(**overrides: object) -> dict[str, object]:
@@ -185,26 +193,92 @@ def test_nan_and_infinity_are_refused_in_json() -> None:
         Report.model_validate_json(payload)
 
 
-@pytest.mark.parametrize(
-    ("json_value", "value"),
-    [
-        ("1", 1),
-        ("1.0", 1.0),
-        ("-0.0", -0.0),
-        ("true", True),
-        ('"1.5"', "1.5"),  # a string stays a string, though it reads as a number
-        ('"true"', "true"),
-        ("12345678901234567890123", 12345678901234567890123),
-    ],
-)
-def test_metric_values_keep_their_json_type(json_value: str, value: object) -> None:
-    payload = (
-        '{"device_id":"a","kind":"pc","status":"up","duration_ms":1,"metrics":{"x":'
+def _result_json(name: str, json_value: str) -> str:
+    return (
+        '{"device_id":"a","kind":"pc","status":"up","duration_ms":1,"metrics":{"'
+        + name
+        + '":'
         + json_value
         + "}}"
     )
-    got = DeviceResult.model_validate_json(payload).metrics["x"]
+
+
+@pytest.mark.parametrize(
+    ("name", "json_value", "value"),
+    [
+        ("x", "1", 1),
+        ("x", "1.0", 1.0),
+        ("x", "-0.0", -0.0),
+        ("clock_checked", "true", True),
+        ("image_state", '"1.5"', "1.5"),  # a string stays a string, though it reads as a number
+        ("image_state", '"true"', "true"),
+        ("x", "12345678901234567890123", 12345678901234567890123),
+        ("x", str(2**1023), 2**1023),  # stored as a float: it fits one
+    ],
+)
+def test_metric_values_keep_their_json_type(name: str, json_value: str, value: object) -> None:
+    got = DeviceResult.model_validate_json(_result_json(name, json_value)).metrics[name]
     assert (got, type(got)) == (value, type(value))
+
+
+@pytest.mark.parametrize(
+    ("name", "json_value", "message"),
+    [
+        # One area's text where the others send numbers would fix the field's type in InfluxDB's
+        # weekly shard and get every other area's points of the measurement refused.
+        ("rtt_ms", '"n/a"', "metric 'rtt_ms' must be a number, not text"),
+        ("rtt_ms", "true", "metric 'rtt_ms' must be a number, not true/false"),
+        ("image_state", "1", "metric 'image_state' must be text"),
+        ("image_state", "false", "metric 'image_state' must be text"),
+        ("clock_checked", "0", "metric 'clock_checked' must be true or false"),
+        ("clock_checked", '"no"', "metric 'clock_checked' must be true or false"),
+        ("x", str(2**1024), "metric 'x' is an integer too large to store"),
+        ("time", "1", "reserved"),  # InfluxDB refuses a field named "time"
+    ],
+)
+def test_a_metrics_type_is_fixed_by_its_name(name: str, json_value: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        DeviceResult.model_validate_json(_result_json(name, json_value))
+
+
+def test_the_refusal_says_how_to_declare_a_new_text_or_flag_metric() -> None:
+    """For the engineer adding a probe metric: the message names where types are declared."""
+    with pytest.raises(ValidationError) as caught:
+        DeviceResult.model_validate_json(_result_json("scene_label", '"night"'))
+    text = str(caught.value)
+    assert "TEXT_METRICS or FLAG_METRICS (contract/models.py)" in text
+    assert "image_state" in TEXT_METRICS
+    assert {"clock_checked", "reference_new"} <= FLAG_METRICS
+
+
+@pytest.mark.parametrize(
+    ("agent_metrics", "message"),
+    [
+        ({"time": 1}, "agent metric name 'time' is reserved"),
+        ({"cycle_ms": 2**1024}, "agent metric 'cycle_ms' is an integer too large"),
+        ({"grade": 1}, "must be text"),
+    ],
+)
+def test_agent_metrics_that_influxdb_would_refuse_are_refused(
+    agent_metrics: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Report.model_validate(_report(agent_metrics=agent_metrics))
+
+
+def test_seq_fits_influxdbs_int64() -> None:
+    assert Report.model_validate(_report(seq=2**63 - 1)).seq == 2**63 - 1
+    with pytest.raises(ValidationError, match="less than 9223372036854775808"):
+        Report.model_validate(_report(seq=2**63))
+
+
+def test_a_device_id_ending_in_a_backslash_is_refused() -> None:
+    """Line protocol would read the backslash as escaping the separator after the tag."""
+    result = {"device_id": "cam\\", "kind": "camera", "status": "up", "duration_ms": 1}
+    with pytest.raises(ValidationError, match="backslash"):
+        Report.model_validate(_report(results=[result]))
+    inner = {**result, "device_id": "cam\\01"}
+    assert Report.model_validate(_report(results=[inner])).results[0].device_id == "cam\\01"
 
 
 @pytest.mark.parametrize("json_value", ["null", "[1]", '{"a":1}', "1e400", '"' + "a" * 201 + '"'])

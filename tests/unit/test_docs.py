@@ -62,3 +62,10 @@ def test_field_tables_list_exactly_the_model_fields() -> None:
 def test_dead_letter_reasons_are_all_documented() -> None:
     for reason in Reason:
         assert f"`{reason.value}`" in DOC
+
+
+def test_declared_text_and_flag_metrics_are_listed() -> None:
+    for marker, declared in (("text", models.TEXT_METRICS), ("flag", models.FLAG_METRICS)):
+        listed = re.search(rf"<!-- {marker}-metrics -->(.*?)<!-- /{marker}-metrics -->", DOC)
+        assert listed is not None, marker
+        assert re.findall(r"`(\w+)`", listed.group(1)) == sorted(declared), marker

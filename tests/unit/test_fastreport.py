@@ -36,9 +36,27 @@ IDS = [
     "x" * 128,
     "x" * 129,
     "Sơn Vi 📷",
+    "cam\\",
+    "cam\\01",
 ]
-NAMES = ["width_px", "brightness", "rtt_ms", "status", "duration_ms", "Bad", "a\n", "", "a" * 41]
-NUMBERS: list[Any] = [0, 1, -5, 7, 2**63, 2**70, 1.5, 7.0, -0.0, 1e308, _TOO_BIG, True, False]
+NAMES = [
+    "width_px",
+    "brightness",
+    "rtt_ms",
+    "image_state",  # declared text
+    "clock_checked",  # declared flag
+    "status",
+    "duration_ms",
+    "time",
+    "Bad",
+    "a\n",
+    "",
+    "a" * 41,
+]
+NUMBERS: list[Any] = [
+    *(0, 1, -5, 7, 2**53 - 1, 2**53, 2**63, 2**70, 10**308, 2**1024, -(2**1024)),
+    *(1.5, 7.0, -0.0, 1e308, _TOO_BIG, True, False),
+]
 METRIC_VALUES: list[Any] = [*NUMBERS, "x", "1.5", "x" * 201, None, [], {}]
 TIMES: list[Any] = [
     "2026-11-28T08:00:00Z",
@@ -86,7 +104,7 @@ results = st.fixed_dictionaries(
         "metrics": st.one_of(
             st.just(OMIT),
             st.dictionaries(
-                names(["width_px", "brightness", "rtt_ms", "frozen"]),
+                names(["width_px", "brightness", "rtt_ms", "grade", "reference_new"]),
                 mostly([0, 1, 2**63, 2**70, 1.5, 7.0, -0.0, True, "x", "x" * 200], METRIC_VALUES),
                 max_size=4,
             ),
@@ -99,14 +117,15 @@ reports = st.fixed_dictionaries(
         "schema": mostly(["smartarea.report/1"], ["smartarea.report/2", 1, OMIT]),
         "area_id": mostly(["son-vi-khu-6", "a", "a" * 63], SLUGS),
         "agent_id": mostly(["nvh", "agent-1"], SLUGS),
-        "seq": mostly([0, 7, 2**63], [-1, 7.0, True, "7", 2**64, 2**70]),
+        "seq": mostly([0, 7, 2**63 - 1], [-1, 7.0, True, "7", 2**63, 2**64, 2**70]),
         "observed_at": mostly(TIMES[:5], TIMES),
         "interval_s": mostly([60, 0.5, 86_400], [0, -1, 86_400.5, True, "60", _TOO_BIG]),
         "results": st.lists(results, max_size=3),
         "agent_metrics": st.one_of(
             st.just(OMIT),
             st.dictionaries(
-                names(["cycle_ms", "unacked_reports"]), mostly([0, 950.0, 2**70, 1e308], NUMBERS)
+                names(["cycle_ms", "unacked_reports"]),
+                mostly([0, 950.0, 2**70, 1e308], [*NUMBERS, "x"]),
             ),
         ),
         "extra": mostly([OMIT], [1]),
@@ -189,7 +208,12 @@ def test_the_fast_path_takes_the_usual_reports() -> None:
                 "reason": "timeout",
                 "detail": "không có tín hiệu",
                 "duration_ms": 5,
-                "metrics": {"width_px": 768, "brightness": 0.42, "frozen": False, "note": "x"},
+                "metrics": {
+                    "width_px": 768,
+                    "brightness": 0.42,
+                    "reference_new": False,
+                    "image_state": "ok",
+                },
             },
             {"device_id": "uplink", "kind": "uplink", "status": "up", "duration_ms": 1.5},
         ],
