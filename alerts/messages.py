@@ -113,6 +113,7 @@ _REASON = {
         "stale": "không có báo cáo gần đây",
         "dns": "không phân giải được tên miền",
         "tls": "lỗi chứng chỉ bảo mật",
+        "probe_error": "máy trạm gặp lỗi khi kiểm tra thiết bị",
     },
     "en": {
         "refused": "the device refuses connections (power or network down?)",
@@ -135,6 +136,7 @@ _REASON = {
         "stale": "no recent report",
         "dns": "name resolution fails",
         "tls": "certificate error",
+        "probe_error": "the agent failed while checking the device",
     },
 }
 _TEXT = {

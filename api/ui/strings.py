@@ -268,6 +268,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "reason_uplink_fault": ("Đứt cáp quang hoặc lỗi thiết bị đầu cuối", "Fibre line fault"),
     "reason_upstream_fault": ("Nhà mạng không ra được Internet", "Provider has no internet"),
     "reason_stale": ("Không có báo cáo gần đây", "No recent report"),
+    "reason_probe_error": (
+        "Máy trạm gặp lỗi khi kiểm tra thiết bị",
+        "The agent failed while checking the device",
+    ),
     "reason_silent": ("Máy trạm không gửi báo cáo", "The agent sends no report"),
     "reason_offline": ("Máy trạm mất kết nối", "The agent is disconnected"),
 }
