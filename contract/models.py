@@ -29,6 +29,7 @@ from contract.topics import SLUG_MAX, SLUG_PATTERN
 REPORT_SCHEMA = "smartarea.report/1"
 PRESENCE_SCHEMA = "smartarea.presence/1"
 COMMAND_SCHEMA = "smartarea.command/1"
+RECEIPT_SCHEMA = "smartarea.receipt/1"
 
 MAX_DEVICES = 500
 MAX_METRICS = 64
@@ -256,3 +257,29 @@ class Command(_Wire):
     )
     issued_at: UtcTime = Field(description="when the API sent it (the server's clock, UTC)")
     issued_by: Label = Field(description="the user name of the person who asked")
+
+
+class RefusedReport(_Wire):
+    """A report ingest will never store, and why (the agent stops sending it and counts it)."""
+
+    seq: StrictInt = Field(ge=0)
+    reason: ReasonCode
+    detail: Annotated[str, Field(max_length=300)] = ""
+
+
+class Receipt(_Wire):
+    """Sent by ingest on an agent's receipt topic (QoS 0) once reports are stored in InfluxDB.
+
+    The agent keeps every report in its outbox until a receipt names it: the broker's
+    acknowledgement only says the broker has it in memory, and a broker crash, an overflowing
+    queue or a topic nobody subscribes to loses what the broker acknowledged. A lost receipt
+    costs a re-send, which rewrites the same points (idempotent), never a report.
+    """
+
+    schema_: Literal["smartarea.receipt/1"] = Field(default="smartarea.receipt/1", alias="schema")
+    stored: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, max_length=10_000, description="sequence numbers now stored"
+    )
+    refused: list[RefusedReport] = Field(
+        default_factory=list, max_length=10_000, description="reports refused for good"
+    )

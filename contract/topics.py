@@ -29,6 +29,7 @@ class Channel(StrEnum):
     REPORT = "report"  # agent → server: one report per probe cycle (QoS 1)
     STATUS = "status"  # agent → server: retained presence, "offline" by MQTT Will (QoS 1)
     COMMAND = "cmd"  # server → agent: commands for one agent (QoS 1)
+    RECEIPT = "receipt"  # ingest → agent: which reports are stored (or refused for good)
 
 
 def is_slug(value: str) -> bool:
@@ -61,6 +62,10 @@ def status_topic(area_id: str, agent_id: str) -> str:
 
 def command_topic(area_id: str, agent_id: str) -> str:
     return topic(area_id, agent_id, Channel.COMMAND)
+
+
+def receipt_topic(area_id: str, agent_id: str) -> str:
+    return topic(area_id, agent_id, Channel.RECEIPT)
 
 
 def subscription(channel: Channel, area_id: str | None = None) -> str:
@@ -115,16 +120,20 @@ class Grants:
 
 
 def agent_grants(area_id: str, agent_id: str) -> Grants:
-    """One agent: its own report and presence (and its Will), and only its own commands."""
+    """One agent: its own report and presence (and its Will); only its own commands and
+    receipts."""
     return Grants(
         publish=(report_topic(area_id, agent_id), status_topic(area_id, agent_id)),
-        subscribe=(command_topic(area_id, agent_id),),
+        subscribe=(command_topic(area_id, agent_id), receipt_topic(area_id, agent_id)),
     )
 
 
 def ingest_grants() -> Grants:
-    """Ingest: read every report and presence, publish nothing."""
-    return Grants(subscribe=(subscription(Channel.REPORT), subscription(Channel.STATUS)))
+    """Ingest: read every report and presence; tell each agent which of its reports are stored."""
+    return Grants(
+        publish=(subscription(Channel.RECEIPT),),
+        subscribe=(subscription(Channel.REPORT), subscription(Channel.STATUS)),
+    )
 
 
 def api_grants() -> Grants:
@@ -140,7 +149,11 @@ def area_grants(area_ids: tuple[str, ...]) -> Grants:
             for area in area_ids
             for channel in (Channel.REPORT, Channel.STATUS)
         ),
-        subscribe=tuple(subscription(Channel.COMMAND, area) for area in area_ids),
+        subscribe=tuple(
+            subscription(channel, area)
+            for area in area_ids
+            for channel in (Channel.COMMAND, Channel.RECEIPT)
+        ),
     )
 
 
@@ -164,5 +177,8 @@ def agent_pattern_grants() -> Grants:
             f"{ROOT}/{ACL_USERNAME}/{Channel.REPORT.value}",
             f"{ROOT}/{ACL_USERNAME}/{Channel.STATUS.value}",
         ),
-        subscribe=(f"{ROOT}/{ACL_USERNAME}/{Channel.COMMAND.value}",),
+        subscribe=(
+            f"{ROOT}/{ACL_USERNAME}/{Channel.COMMAND.value}",
+            f"{ROOT}/{ACL_USERNAME}/{Channel.RECEIPT.value}",
+        ),
     )

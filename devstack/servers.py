@@ -134,6 +134,10 @@ bind-address = "127.0.0.1:{self.rpc_port}"
   wal-fsync-delay = "0s"
   query-log-enabled = false
   index-version = "inmem"
+  # No database-wide limits one agent could exhaust for every area (1.x defaults: 100,000
+  # values per tag, 1,000,000 series); ingest bounds each agent's device ids instead.
+  max-values-per-tag = 0
+  max-series-per-database = 0
 [monitor]
   store-enabled = false
 [subscriber]

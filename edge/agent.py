@@ -89,6 +89,11 @@ class Agent:
             "resent_total": stats.resent_total,
             "connects_total": self.link.connects,
             "connect_failures_total": self.link.connect_failures,
+            "unconfirmed": len(self.link.unconfirmed),
+            "resent_unconfirmed_total": self.link.unconfirmed.resent_total,
+            "no_subscriber_acks_total": self.link.no_subscribers,
+            "reports_refused_total": self.link.refused_reports,
+            "receipts_total": self.link.receipts,
             **self.commands.metrics(),
         }
 

@@ -41,6 +41,12 @@ class OutboxConfig(BaseModel):
         default=20, gt=0, le=10_000, description="cap on reports sent per second (backlog drain)"
     )
     window: int = Field(default=16, ge=1, le=1000, description="reports in flight awaiting ack")
+    receipt_timeout_s: float = Field(
+        default=120,
+        ge=0.5,
+        le=86_400,
+        description="an unconfirmed report is sent again after this (see edge/receipts.py)",
+    )
     flush_on_stop_s: float = Field(
         default=5, ge=0, le=120, description="on a graceful stop, keep sending this long"
     )

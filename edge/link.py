@@ -1,10 +1,12 @@
 """The agent's road to the broker: one thread that connects, sends the outbox in order, reconnects.
 
-- Every report waits in the durable outbox; it is sent at QoS 1 and deleted only when the broker
-  acknowledges it (PUBACK). A bounded window of reports is in flight at once, and a token bucket
-  caps the send rate so a day of backlog does not flood the broker after a fibre cut.
-- Each connection is a fresh paho client, so nothing half-sent is carried over in memory: after a
-  reconnect the outbox is simply read again from the oldest unacknowledged report.
+- Every report waits in the durable outbox; it is sent at QoS 1 and deleted only when ingest's
+  receipt says it is stored (or refused for good): the broker's PUBACK does not survive a broker
+  crash. ``edge.receipts`` decides which unconfirmed reports to send again. A bounded window of
+  reports awaits the broker's PUBACK at once, and a token bucket caps the send rate so a day of
+  backlog does not flood the broker after a fibre cut.
+- Each connection is a fresh paho client; reports the broker had not acknowledged when a
+  connection dropped are sent again on the next.
 - Network failures back off from 1 s to 2 min with full jitter; a refused identity (bad login, not
   authorised to connect or to publish on our own topic) stops the agent and says so.
 - Presence: ``online`` (retained) on every connect, ``offline`` by the Will, and ``offline`` on a
@@ -28,11 +30,12 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import topics
-from contract.models import Presence, PresenceState
+from contract.models import Presence, PresenceState, Receipt
 from edge import __version__
 from edge.commands import CommandInbox
 from edge.config import AgentConfig
 from edge.outbox import Outbox
+from edge.receipts import Unconfirmed
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ _FATAL = {
     0x87: "not authorized",
     0x8C: "bad authentication method",
 }
+_NO_SUBSCRIBERS = 0x10  # PUBACK: the broker took it, and threw it away (nobody subscribed)
 _LOOP_S = 0.05  # the link thread's network poll
 BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 120.0
@@ -80,12 +84,19 @@ class BrokerLink:
         self.report_topic = topics.report_topic(config.area_id, config.agent_id)
         self.status_topic = topics.status_topic(config.area_id, config.agent_id)
         self.command_topic = topics.command_topic(config.area_id, config.agent_id)
+        self.receipt_topic = topics.receipt_topic(config.area_id, config.agent_id)
         self.client_id = f"agent-{config.area_id}-{config.agent_id}"
         self.connected = threading.Event()
         self.refused: str | None = None
         # Counters for the agent's own metrics.
         self.connects = 0
         self.connect_failures = 0
+        self.no_subscribers = 0  # PUBACKs with reason 0x10: kept and sent again
+        self.refused_reports = 0  # reports ingest refused for good (left the outbox)
+        self.receipts = 0
+        self.bad_receipts = 0
+        self.unconfirmed = Unconfirmed(config.outbox.receipt_timeout_s)
+        self._refusals_logged: set[str] = set()
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self._flush_deadline = 0.0
@@ -146,7 +157,8 @@ class BrokerLink:
         self.connects += 1
         online = self._presence(PresenceState.ONLINE, datetime.now(UTC))
         client.publish(self.status_topic, online, qos=1, retain=True)
-        client.subscribe(self.command_topic, qos=1)  # a fresh session each time: subscribe again
+        # A fresh session each time: subscribe again (receipts first: they empty the outbox).
+        client.subscribe([(self.receipt_topic, 0), (self.command_topic, 1)])
         self.connected.set()
         logger.info(
             "connected to the broker (%s:%s)", self.config.broker.host, self.config.broker.port
@@ -166,7 +178,11 @@ class BrokerLink:
         if reason.is_failure:
             self._refuse(f"publish of report {seq}: {_FATAL.get(reason.value, str(reason))}")
             return
-        self.outbox.remove(seq)
+        if reason.value == _NO_SUBSCRIBERS:
+            # Not stored anywhere: it stays unconfirmed, and the canary rule sends it again.
+            self.no_subscribers += 1
+            if self.no_subscribers == 1:
+                logger.warning("the broker has no subscriber for reports: is ingest set up?")
 
     def _on_subscribe(
         self,
@@ -181,24 +197,56 @@ class BrokerLink:
                 logger.warning("the broker refused the command subscription: %s", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        if message.topic != self.command_topic:
-            return  # nothing else is subscribed; a broker bug must not become a command
-        self.commands.receive(bytes(message.payload))
+        if message.topic == self.receipt_topic:
+            self._on_receipt(bytes(message.payload))
+        elif message.topic == self.command_topic:
+            self.commands.receive(bytes(message.payload))
+        # nothing else is subscribed; a broker bug must not become a command
+
+    def _on_receipt(self, payload: bytes) -> None:
+        try:
+            receipt = Receipt.model_validate_json(payload)
+        except ValueError:
+            self.bad_receipts += 1
+            logger.warning("ignored a malformed receipt (%d bytes)", len(payload))
+            return
+        self.receipts += 1
+        for refused in receipt.refused:
+            self.refused_reports += 1
+            if refused.reason not in self._refusals_logged:  # once per reason, not per report
+                self._refusals_logged.add(refused.reason)
+                logger.error(
+                    "the server refused report %d for good: %s: %s",
+                    refused.seq,
+                    refused.reason,
+                    refused.detail,
+                )
+        done = [*receipt.stored, *(refused.seq for refused in receipt.refused)]
+        self.outbox.remove_many(done)
+        self.unconfirmed.confirmed(done, time.monotonic())
 
     def _pump(self, client: mqtt.Client) -> None:
-        """Send outbox reports while the window and the rate allow."""
+        """Send again what seems lost, then new outbox reports, while the window and rate allow."""
         room = self.config.outbox.window - len(self._inflight)
         if room <= 0:
             return
-        for entry in self.outbox.peek(room, after_seq=self._last_sent):
+        again = self.unconfirmed.due(time.monotonic(), room)
+        entries = self.outbox.get(again)
+        for seq in set(again) - {entry.seq for entry in entries}:
+            self.unconfirmed.forget(seq)  # the outbox dropped it meanwhile (counted there)
+        if len(entries) < room:
+            entries += self.outbox.peek(room - len(entries), after_seq=self._last_sent)
+        for entry in entries:
             if not self._bucket.take():
-                return
+                return  # what is left is due again (or still next in the outbox) next time
             self.outbox.mark_sending(entry.seq)
             info = client.publish(self.report_topic, entry.payload, qos=1)
+            self.unconfirmed.sent(entry.seq, time.monotonic())
+            self._last_sent = max(self._last_sent, entry.seq)
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                return  # the connection just dropped; the report stays in the outbox
+                self.unconfirmed.not_acknowledged([entry.seq])
+                return  # the connection just dropped; sent again on the next one
             self._inflight[info.mid] = entry.seq
-            self._last_sent = entry.seq
 
     def _session(self, client: mqtt.Client) -> None:
         """Run one connection until it drops, we are refused, or the stop flush is over."""
@@ -214,7 +262,11 @@ class BrokerLink:
             self._pump(client)
 
     def _drained(self) -> bool:
-        return not self._inflight and not self.outbox.peek(1, after_seq=self._last_sent)
+        return (
+            not self._inflight
+            and not self.unconfirmed
+            and not self.outbox.peek(1, after_seq=self._last_sent)
+        )
 
     def _say_offline(self, client: mqtt.Client) -> None:
         offline = self._presence(PresenceState.OFFLINE, datetime.now(UTC))
@@ -243,8 +295,8 @@ class BrokerLink:
                     connects_before = self.connects
                     self._session(client)
                     self.connected.clear()
+                    self.unconfirmed.not_acknowledged(list(self._inflight.values()))
                     self._inflight.clear()
-                    self._last_sent = 0  # read again from the oldest unacknowledged report
                     if self.connects > connects_before:
                         delay = BACKOFF_MIN_S
                     if client.is_connected():

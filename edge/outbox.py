@@ -1,5 +1,6 @@
 """The durable outbox: every report is written here first and leaves only when the broker acked it.
 
+(Ingest's receipt, not the broker's PUBACK, says a report is stored: see ``edge.receipts``.)
 One SQLite file in WAL mode on the agent's disk. It also owns the per-agent sequence number, so a
 report's number and its row are written in one transaction: a crash can never reuse a number or
 lose a numbered report. Bounded by count, bytes and age; when full the *oldest* reports go first,
@@ -153,6 +154,17 @@ class Outbox:
             ).fetchall()
         return [Entry(seq, bytes(payload), attempts) for seq, payload, attempts in rows]
 
+    def get(self, seqs: list[int]) -> list[Entry]:
+        """These reports, in the given order, leaving out those no longer held."""
+        if not seqs:
+            return []
+        with self._lock:
+            marks = ",".join("?" * len(seqs))  # placeholders only: no value enters the text
+            query = f"SELECT seq, payload, attempts FROM reports WHERE seq IN ({marks})"  # noqa: S608
+            rows = self._db.execute(query, seqs).fetchall()
+        found = {seq: Entry(seq, bytes(payload), attempts) for seq, payload, attempts in rows}
+        return [found[seq] for seq in seqs if seq in found]
+
     def mark_sending(self, seq: int) -> None:
         """Record an attempt before the bytes leave, so a crash after sending is known."""
         with self._lock:
@@ -162,14 +174,20 @@ class Outbox:
                 self._add("resent_total", 1)
 
     def remove(self, seq: int) -> None:
-        """The broker acknowledged ``seq``: it leaves the outbox."""
+        """Ingest stored ``seq`` (or refused it for good): it leaves the outbox."""
+        self.remove_many([seq])
+
+    def remove_many(self, seqs: list[int]) -> None:
         with self._lock:
-            row = self._db.execute(
-                "DELETE FROM reports WHERE seq = ? RETURNING length(payload)", (seq,)
-            ).fetchone()
-            if row is not None:
-                self._depth -= 1
-                self._bytes -= int(row[0])
+            self._db.execute("BEGIN")
+            for seq in seqs:
+                row = self._db.execute(
+                    "DELETE FROM reports WHERE seq = ? RETURNING length(payload)", (seq,)
+                ).fetchone()
+                if row is not None:
+                    self._depth -= 1
+                    self._bytes -= int(row[0])
+            self._db.execute("COMMIT")
 
     def stats(self) -> Stats:
         with self._lock:

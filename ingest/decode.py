@@ -29,6 +29,7 @@ class Reason(StrEnum):
     TOO_OLD = "time_too_old"
     UNWRITABLE = "unwritable_value"
     DB_REJECTED = "db_rejected"
+    TOO_MANY_DEVICES = "too_many_devices"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ class Metrics:
         "points_rejected": "points InfluxDB refused (dead-lettered with reason db_rejected)",
         "dead_letters": "messages refused, by reason",
         "inbox_full_waits": "times the MQTT thread waited for room in the bounded inbox",
+        "partial_writes_erased": "refused messages whose points InfluxDB partly kept, erased",
+        "receipts_sent": "receipts published to agents (each names stored and refused reports)",
     }
     GAUGE_HELP: ClassVar[dict[str, str]] = {
         "unacked_messages": "messages received from the broker and not yet acknowledged",

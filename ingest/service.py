@@ -13,6 +13,10 @@ Three threads, joined by bounded queues, so the MQTT network thread never waits 
   over a keep-alive connection); the writer stores them through ``ingest.delivery``.
 - While InfluxDB is unreachable nothing is acknowledged, so the broker keeps every message in the
   persistent session; if ingest stops or dies meanwhile, the broker redelivers them.
+- Once a batch is stored, each agent gets a receipt (QoS 0) naming its reports now stored or
+  refused for good: the agent keeps a report in its outbox until then, because the broker's
+  PUBACK does not survive a broker crash. A report refused only for a time ahead of the server
+  clock gets no receipt: sent again later, it may be accepted.
 - Acknowledgements are numbered by connection (``epoch``): a message received on an earlier
   connection is never acked on a later one, where its packet id may belong to another message
   (the broker redelivers it on the new connection, and that copy is acked).
@@ -21,10 +25,12 @@ Three threads, joined by bounded queues, so the MQTT network thread never waits 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import queue
 import threading
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -33,11 +39,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import topics
+from contract.models import RECEIPT_SCHEMA
 from ingest.batch import Batch, Batcher, Incoming
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits
+from ingest.decode import Limits, Reason
 from ingest.delivery import Delivery, Stopped
+from ingest.devices import DeviceBound
 from ingest.metrics import Metrics
 from ingest.settings import IngestSettings
 from servicekit.mqtt import consumer_client
@@ -65,7 +73,8 @@ class IngestService:
             max_future=timedelta(seconds=settings.max_future_s),
             max_past=timedelta(seconds=settings.max_past_s),
         )
-        self.batcher = Batcher(limits, self.dead_letters, self.clock)
+        self.devices = DeviceBound(settings.max_devices_per_agent)
+        self.batcher = Batcher(limits, self.dead_letters, self.clock, self.devices)
         self.subscribed = threading.Event()
         self._stopping = threading.Event()
         self.delivery = Delivery(
@@ -237,6 +246,7 @@ class IngestService:
             except Stopped:
                 return
             self._ack(batch)
+            self._send_receipts(batch)
             now = time.time()
             self.metrics.e2e_lag.observe_many(now - observed for observed in batch.observed)
             if batch.reports:
@@ -251,6 +261,31 @@ class IngestService:
             current = [m for m in batch.messages if m.epoch == self._epoch]
             self._unacked -= len(current)
             self._send_pubacks([m.mid for m in current if m.qos == 1])
+
+    def _send_receipts(self, batch: Batch) -> None:
+        stored: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for report in batch.report_ids.values():
+            stored[report.area_id, report.agent_id].append(report.seq)
+        refused: dict[tuple[str, str], list[dict[str, object]]] = defaultdict(list)
+        for item in batch.refused:
+            if item.rejection.reason is Reason.FUTURE:
+                continue
+            refused[item.report.area_id, item.report.agent_id].append(
+                {
+                    "seq": item.report.seq,
+                    "reason": item.rejection.reason.value,
+                    "detail": item.rejection.detail[:300],
+                }
+            )
+        for area_id, agent_id in stored.keys() | refused.keys():
+            body: dict[str, object] = {"schema": RECEIPT_SCHEMA}
+            if (area_id, agent_id) in stored:
+                body["stored"] = stored[area_id, agent_id]
+            if (area_id, agent_id) in refused:
+                body["refused"] = refused[area_id, agent_id]
+            payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            self.client.publish(topics.receipt_topic(area_id, agent_id), payload, qos=0)
+            self.metrics.inc("receipts_sent")
 
     def _send_pubacks(self, mids: list[int]) -> None:
         """PUBACK the messages, in order, in one write.

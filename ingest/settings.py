@@ -73,6 +73,11 @@ class IngestSettings(BaseSettings):
     max_past_s: float = Field(
         default=30 * 86400, gt=0, description="refuse observation times older"
     )
+    max_devices_per_agent: int = Field(
+        default=1000,
+        ge=1,
+        description="distinct device ids one agent may introduce; reports beyond are refused",
+    )
     clock_window_s: float = Field(
         default=900, gt=0, description="window of the per-agent clock offset estimate"
     )

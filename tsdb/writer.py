@@ -26,6 +26,7 @@ from typing import Protocol
 import urllib3
 
 from tsdb.auth import auth_headers
+from tsdb.influxql import identifier, literal
 
 MAX_ERROR_TEXT = 300
 
@@ -55,6 +56,11 @@ class Rejected(WriteError):
 class Writer(Protocol):
     def write(self, lines: list[str]) -> None:
         """Write the lines in one request, or raise one of the classes above."""
+        ...
+
+    def erase(self, measurements: set[str], tags: dict[str, str], time_ns: int) -> None:
+        """Delete the points of ``measurements`` with these tags at exactly this time: what a
+        partly refused message did store (InfluxDB keeps the other lines of a refused write)."""
         ...
 
     def close(self) -> None: ...
@@ -109,6 +115,8 @@ class InfluxV1Writer:
         if retention_policy:
             params["rp"] = retention_policy
         self._url = f"{url.rstrip('/')}/write?{urllib.parse.urlencode(params)}"
+        self._query_url = f"{url.rstrip('/')}/query"
+        self._database = database
         self._headers = {"Content-Type": "text/plain; charset=utf-8"}
         self._headers.update(auth_headers(username, password, token))
         self._pool = urllib3.PoolManager(
@@ -143,6 +151,31 @@ class InfluxV1Writer:
                 f"InfluxDB unreachable after {took:.1f} s: {type(exc).__name__}"
             ) from None
         return response.status, dict(response.headers), text
+
+    def erase(self, measurements: set[str], tags: dict[str, str], time_ns: int) -> None:
+        where = " AND ".join(
+            [
+                *(f"{identifier(k)} = {literal(v)}" for k, v in sorted(tags.items())),
+                f"time = {time_ns}",
+            ]
+        )
+        statements = ";".join(
+            f"DELETE FROM {identifier(m)} WHERE {where}"  # noqa: S608 - escaped identifiers, literals
+            for m in sorted(measurements)
+        )
+        try:
+            response = self._pool.request(
+                "POST",
+                self._query_url,
+                fields={"db": self._database, "q": statements},
+                headers={k: v for k, v in self._headers.items() if k != "Content-Type"},
+                encode_multipart=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise Retryable(f"InfluxDB unreachable: {type(exc).__name__}") from None
+        if response.status != 200 or b'"error"' in response.data:
+            text = response.data.decode("utf-8", "replace")[:MAX_ERROR_TEXT]
+            raise Retryable(f"InfluxDB did not delete ({response.status}): {text}")
 
     def close(self) -> None:
         self._pool.clear()

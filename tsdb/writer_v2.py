@@ -6,6 +6,7 @@ retries are off, so classification and backoff happen in one place, at our bound
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -50,6 +51,23 @@ class InfluxV2Writer:
             # Raised outside the handler: the client's exception (which holds the HTTP response
             # and its socket) is neither chained nor kept alive by ours.
             raise error
+
+    def erase(self, measurements: set[str], tags: dict[str, str], time_ns: int) -> None:
+        when = datetime.fromtimestamp(time_ns / 1e9, UTC)
+        common = " AND ".join(f'{k}="{v}"' for k, v in sorted(tags.items()))
+        try:
+            for measurement in sorted(measurements):
+                self._client.delete_api().delete(
+                    when,
+                    when,
+                    f'_measurement="{measurement}" AND {common}',
+                    self._bucket,
+                    self._org,
+                )
+        except ApiException as exc:
+            raise Retryable(f"InfluxDB did not delete ({exc.status})") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Retryable(f"InfluxDB unreachable: {type(exc).__name__}") from None
 
     def close(self) -> None:
         # The generated API client keeps the last HTTP response, and with it the socket, open

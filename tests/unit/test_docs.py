@@ -16,6 +16,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "DeviceResult": models.DeviceResult,
     "Presence": models.Presence,
     "Command": models.Command,
+    "Receipt": models.Receipt,
+    "RefusedReport": models.RefusedReport,
 }
 
 
@@ -45,7 +47,7 @@ def test_concrete_topics_on_the_page_parse() -> None:
 
 def test_examples_validate_against_their_models() -> None:
     examples = re.findall(r"<!-- example: (\w+) -->\s*```json\n(.*?)```", DOC, flags=re.S)
-    assert {name for name, _ in examples} == {"Report", "Presence", "Command"}
+    assert {name for name, _ in examples} == {"Report", "Presence", "Command", "Receipt"}
     for name, body in examples:
         MODELS[name].model_validate_json(body)
 

@@ -94,12 +94,13 @@ def test_the_acl_stays_a_few_lines_however_many_agents() -> None:
         "pattern write smartarea/v1/%u/report",
         "pattern write smartarea/v1/%u/status",
         "pattern read smartarea/v1/%u/cmd",
+        "pattern read smartarea/v1/%u/receipt",
     ]
     assert acl_file([]).count("pattern") == 0  # no agents, no agent rights at all
 
 
 def test_service_grants_are_least_rights() -> None:
-    assert topics.ingest_grants().publish == ()
+    assert topics.ingest_grants().publish == ("smartarea/v1/+/+/receipt",)
     assert set(topics.ingest_grants().subscribe) == {
         topics.subscription(topics.Channel.REPORT),
         topics.subscription(topics.Channel.STATUS),
