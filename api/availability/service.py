@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from api.availability.model import (
@@ -13,8 +12,10 @@ from api.availability.model import (
     Aggregate,
     AreaAvailability,
     Bucket,
+    CatalogDevice,
     DeviceAvailability,
     Figures,
+    MaintenanceSpan,
     MaintenanceWindow,
     Outage,
     Rules,
@@ -22,9 +23,10 @@ from api.availability.model import (
 from api.availability.source import ROLLUP_SPLIT_INTERVALS, DeviceKey, read_runs
 from api.availability.timeline import (
     Buckets,
+    Holes,
     Segment,
     Tally,
-    merge_spans,
+    best_uplink,
     outage_spans,
     remote,
     segments,
@@ -35,8 +37,9 @@ from contract.models import DeviceKind
 from tsdb.influxql import InfluxQL
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-LOOKBACK_MS = 3_600_000  # results up to an hour before the window may still hold into it
 MAX_BUCKETS = 5000
+_ALWAYS = -(1 << 62)  # earlier than any instant, in ms
+Maintenance = tuple[datetime, datetime] | MaintenanceSpan
 
 
 def _ms(value: datetime) -> int:
@@ -83,32 +86,50 @@ def figures(t: Tally) -> Figures:
     available = t.up_ms + t.degraded_ms
     judged = available + t.down_ms
     open_ms = t.observed_ms + t.unknown_ms
-    outages = len(t.outages_ms)
+    resolved = len(t.resolved_ms)
     return Figures(
         up_s=t.up_ms / 1000,
         degraded_s=t.degraded_ms / 1000,
         down_s=t.down_ms / 1000,
         unknown_s=t.unknown_ms / 1000,
         maintenance_s=t.maintenance_ms / 1000,
+        planned_maintenance_s=(t.maintenance_ms - t.retroactive_ms) / 1000,
+        retroactive_maintenance_s=t.retroactive_ms / 1000,
+        before_installation_s=t.before_install_ms / 1000,
         availability=100 * available / judged if judged else None,
         coverage=100 * t.observed_ms / open_ms if open_ms else None,
-        outages=outages,
+        outages=len(t.outages_ms),
+        outages_resolved=resolved,
         longest_outage_s=max(t.outages_ms, default=0) / 1000,
-        mttr_s=sum(t.outages_ms) / outages / 1000 if outages else None,
+        mttr_s=sum(t.resolved_ms) / resolved / 1000 if resolved else None,
     )
 
 
 def _sum(tallies: Sequence[Tally]) -> Tally:
-    up = degraded = down = unknown = maintenance = 0
+    up = degraded = down = unknown = maintenance = retroactive = before_install = 0
     outages: list[int] = []
+    resolved: list[int] = []
     for t in tallies:
         up += t.up_ms
         degraded += t.degraded_ms
         down += t.down_ms
         unknown += t.unknown_ms
         maintenance += t.maintenance_ms
+        retroactive += t.retroactive_ms
+        before_install += t.before_install_ms
         outages.extend(t.outages_ms)
-    return Tally(up, degraded, down, unknown, maintenance, tuple(outages))
+        resolved.extend(t.resolved_ms)
+    return Tally(
+        up,
+        degraded,
+        down,
+        unknown,
+        maintenance,
+        tuple(outages),
+        tuple(resolved),
+        retroactive,
+        before_install,
+    )
 
 
 def _series(buckets: Buckets, edges: list[datetime]) -> list[Bucket]:
@@ -118,50 +139,80 @@ def _series(buckets: Buckets, edges: list[datetime]) -> list[Bucket]:
     ]
 
 
-def _best_uplink(uplinks: Sequence[list[Segment]]) -> list[Segment]:
-    """Several uplinks (a backup line): the area is connected while any of them is."""
-    if not uplinks:
-        return []
-    merged = uplinks[0]
-    rank = {"up": 0, "degraded": 1, "down": 2}
-    for other in uplinks[1:]:
-        # best of two = not (worst of the complements); do it directly over the cut points
-        cuts = sorted(
-            {s.start_ms for s in (*merged, *other)} | {s.end_ms for s in (*merged, *other)}
+def _spans(
+    maintenance: Sequence[Maintenance],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Planned and retroactive parts (ms) of maintenance occurrences: the part of a window
+    before it was declared (``created_at``) is retroactive; plain tuples are planned."""
+    planned: list[tuple[int, int]] = []
+    retroactive: list[tuple[int, int]] = []
+    for item in maintenance:
+        if isinstance(item, MaintenanceSpan):
+            a, b = _ms(item.start), _ms(item.end)
+            declared = _ms(item.created_at) if item.created_at is not None else _ALWAYS
+        else:
+            a, b = _ms(item[0]), _ms(item[1])
+            declared = _ALWAYS
+        if declared > a:
+            retroactive.append((a, min(b, declared)))
+        if b > declared:
+            planned.append((max(a, declared), b))
+    return planned, retroactive
+
+
+def _listed(maintenance: Sequence[Maintenance], start: int, end: int) -> list[MaintenanceWindow]:
+    out = []
+    for item in maintenance:
+        span = item if isinstance(item, MaintenanceSpan) else MaintenanceSpan(item[0], item[1])
+        a, b = _ms(span.start), _ms(span.end)
+        if b <= start or a >= end or b <= a:
+            continue
+        out.append(
+            MaintenanceWindow(
+                start=_at(a),
+                end=_at(b),
+                retroactive=span.created_at is not None and _ms(span.created_at) > a,
+                created_by=span.created_by,
+                created_at=span.created_at,
+                reason=span.reason,
+                window_id=span.window_id,
+            )
         )
-        out: list[Segment] = []
-        for a, b in itertools.pairwise(cuts):
-            states = [s.state for s in (*merged, *other) if s.start_ms <= a < s.end_ms]
-            if not states:
-                continue
-            state = min(states, key=lambda x: rank[x])
-            if out and out[-1].state == state and out[-1].end_ms == a:
-                out[-1] = Segment(out[-1].start_ms, b, state)
-            else:
-                out.append(Segment(a, b, state))
-        merged = out
-    return merged
+    return sorted(out, key=lambda w: (w.start, w.end, w.window_id or 0))
+
+
+def _installed(device: ExpectedDevice | CatalogDevice) -> list[tuple[int, int]]:
+    """The time before the device's installation date (local midnight that begins it)."""
+    day = getattr(device, "installed_on", None)
+    if day is None:
+        return []
+    return [(_ALWAYS, _ms(datetime.combine(day, time(0), tzinfo=LOCAL)))]
 
 
 def _remotes(
     device_segs: Mapping[DeviceKey, list[Segment]],
-    holes_of: Callable[..., list[tuple[int, int]]],
+    holes_of: Callable[[DeviceKey], Holes],
+    own_of: Callable[[DeviceKey], Holes],
     start: int,
     end: int,
     edges: list[int],
     device_series: bool,
 ) -> tuple[dict[DeviceKey, Tally], dict[DeviceKey, Buckets]]:
     """Each camera's remote totals (and buckets, for device series): camera healthy and the
-    area's best uplink up. Remote figures have no kind or area series."""
+    area connected through its uplinks (``best_uplink``). Remote figures have no kind or area
+    series."""
     uplink_keys = [key for key in device_segs if key.kind is DeviceKind.UPLINK]
     totals: dict[DeviceKey, Tally] = {}
     buckets: dict[DeviceKey, Buckets] = {}
     if not uplink_keys:
         return totals, buckets
-    uplink = _best_uplink([device_segs[key] for key in uplink_keys])
+    connection, out_of_service = best_uplink([(device_segs[k], own_of(k)) for k in uplink_keys])
     for key, segs in device_segs.items():
         if key.kind is DeviceKind.CAMERA:
-            remote_segs, remote_holes = remote(segs, uplink), holes_of(key, *uplink_keys)
+            remote_segs = remote(segs, connection)
+            remote_holes = holes_of(key)
+            if out_of_service.all:
+                remote_holes = remote_holes.union(out_of_service)
             totals[key] = tally(remote_segs, start, end, remote_holes)
             if device_series:
                 buckets[key] = Buckets.of(edges, remote_segs, remote_holes)
@@ -173,51 +224,64 @@ def device_availability(
     area_id: str,
     window_from: datetime,
     window_to: datetime,
-    maintenance: Sequence[tuple[datetime, datetime]],
+    maintenance: Sequence[Maintenance],
     resolution: timedelta | None = None,
     stale_after_intervals: float = 3.0,
     use_rollup: bool = True,
     device_series: bool = True,
-    expected: Sequence[ExpectedDevice] = (),
-    device_maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
+    expected: Sequence[ExpectedDevice | CatalogDevice] = (),
+    device_maintenance: Mapping[str, Sequence[Maintenance]] | None = None,
 ) -> AreaAvailability:
     """Availability of every device of ``area_id`` over [window_from, window_to).
 
-    ``maintenance``: the area's maintenance windows (any time zone; overlapping is fine).
+    ``maintenance``: the area's maintenance windows (any time zone; overlapping is fine), as
+    ``(start, end)`` (planned) or ``MaintenanceSpan`` (its part before ``created_at`` is
+    retroactive).
     ``device_maintenance``: windows of single devices, by device id: excluded from that device's
-    figures only (and an uplink's from the remote figures of the cameras, which depend on it).
+    figures only (an uplink's also from the cameras' remote figures while no other uplink serves).
     ``resolution``: series bucket length; ``None`` = calendar days in Vietnam.
     ``device_series=False`` leaves out each device's series (the kind and area series stay): a
     year of days for 20 devices is 14,000 buckets, most of the time spent here.
     ``use_rollup=False`` reads raw points only (slower; for an auditor's cross-check, and it sees
-    late data before the roll-up job has rebuilt the blocks it touched).
+    late data before the roll-up job has rebuilt the blocks it touched). Both give the same
+    answer for any window (docs/availability.md).
     ``expected``: the devices the catalog says the area has; one never heard from in the window
-    appears with all its time unknown (and lowers its kind's and the area's coverage). Devices
-    reported but not in the catalog appear too.
+    appears with all its time unknown (and lowers its kind's and the area's coverage); the time
+    before its ``installed_on`` (a ``CatalogDevice``) is excluded as before installation. A device
+    the catalog lacks appears when a result of it holds inside the window.
     """
     start, end = _ms(window_from), _ms(window_to)
     if end <= start:
         raise ValueError("window_to must be after window_from")
     if stale_after_intervals < ROLLUP_SPLIT_INTERVALS:
         raise ValueError(f"stale_after_intervals must be at least {ROLLUP_SPLIT_INTERVALS}")
-    holes = merge_spans((_ms(a), _ms(b)) for a, b in maintenance)
-    own = {
-        device: merge_spans((_ms(a), _ms(b)) for a, b in spans)
-        for device, spans in (device_maintenance or {}).items()
-    }
+    area_planned, area_retro = _spans(maintenance)
+    area_holes = Holes.of(area_planned, area_retro)
+    installed = {device.device_id: _installed(device) for device in expected}
+    own_cache: dict[str, Holes] = {}
+    device_windows = device_maintenance or {}
 
-    def holes_of(*devices: DeviceKey) -> list[tuple[int, int]]:
-        if not any(own.get(d.device_id) for d in devices):
-            return holes
-        return merge_spans([*holes, *(h for d in devices for h in own.get(d.device_id, []))])
+    def own_of(key: DeviceKey) -> Holes:
+        """The device's own holes: its maintenance and the time before its installation."""
+        if key.device_id not in own_cache:
+            planned, retro = _spans(device_windows.get(key.device_id, ()))
+            own_cache[key.device_id] = Holes.of(planned, retro, installed.get(key.device_id, ()))
+        return own_cache[key.device_id]
+
+    def holes_of(key: DeviceKey) -> Holes:
+        own = own_of(key)
+        return area_holes.union(own) if own.all else area_holes
 
     edges = bucket_edges(start, end, resolution)
     edge_times = [_at(e) for e in edges]
-    runs = read_runs(influx, area_id, start - LOOKBACK_MS, end, use_rollup)
-    device_segs = {
-        key: segments(device_runs, stale_after_intervals)
-        for key, device_runs in runs.by_device.items()
-    }
+    runs = read_runs(influx, area_id, start, end, use_rollup, stale_after_intervals)
+    device_segs = {}
+    for key, device_runs in runs.by_device.items():
+        segs = segments(device_runs, stale_after_intervals)
+        # Listed when a result of it holds inside the window (the same on every path: blocks
+        # that stick out of the window carry devices heard only outside it).
+        if any(seg.end_ms > start and seg.start_ms < end for seg in segs):
+            device_segs[key] = segs
     for device in expected:
         device_segs.setdefault(DeviceKey(device.kind, device.device_id), [])
     totals = {key: tally(segs, start, end, holes_of(key)) for key, segs in device_segs.items()}
@@ -231,7 +295,7 @@ def device_availability(
         else:
             kind_buckets[key.kind].add(segs, holes_of(key))
     remote_totals, remote_buckets = _remotes(
-        device_segs, holes_of, start, end, edges, device_series
+        device_segs, holes_of, own_of, start, end, edges, device_series
     )
     devices = []
     for key in sorted(device_segs, key=lambda k: (k.kind.value, k.device_id)):
@@ -251,11 +315,7 @@ def device_availability(
                     )
                     for o in outage_spans(device_segs[key], start, end, holes_of(key))
                 ],
-                maintenance=[
-                    MaintenanceWindow(start=_at(a), end=_at(b))
-                    for a, b in own.get(key.device_id, [])
-                    if b > start and a < end
-                ],
+                maintenance=_listed(device_windows.get(key.device_id, ()), start, end),
                 series=_series(device_buckets[key], edge_times) if device_series else [],
                 remote_series=(
                     _series(remote_buckets[key], edge_times) if key in remote_buckets else None
@@ -287,9 +347,7 @@ def device_availability(
             en=RULES_EN.format(cap=cap),
             stale_after_intervals=stale_after_intervals,
         ),
-        maintenance=[
-            MaintenanceWindow(start=_at(a), end=_at(b)) for a, b in holes if b > start and a < end
-        ],
+        maintenance=_listed(maintenance, start, end),
         devices=devices,
         kinds=kinds,
         area=Aggregate(

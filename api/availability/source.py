@@ -12,6 +12,13 @@ Two sources, same answer:
   the blocks and fall back to raw only where no block exists.
   Late data makes a block stale: re-run ``materialize()`` over the affected blocks (idempotent:
   a new build replaces the old one for readers).
+
+Each run carries the probe interval of the report that carried its last result: that result's
+hold is capped by its own interval, never by another report's (``interval_steps``). Runs split at
+gaps above ``ROLLUP_SPLIT_INTERVALS`` × the shortest interval reported in the span, so a gap that
+could exceed any result's cap is always a run boundary; splitting more often changes nothing.
+What holds into a window from before it is the last result of each device before the window
+(``before``), looked back as far as any result can hold: both paths read it the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,11 +38,14 @@ from tsdb.writer import Writer
 
 RUN_MEASUREMENT = "availability_runs"
 BLOCK_MEASUREMENT = "availability_block"
-RUN_FORMAT = 2  # packed runs; blocks of another format (1: a row per run) are built again
+# 3: packed runs, each with its last result's own interval. Blocks of another format (1: a row
+# per run; 2: the longest interval of the block on every run) are not read and are built again.
+RUN_FORMAT = 3
 RUNS_PER_ROW = 1000  # 4 numbers per run, ~36 bytes: well under InfluxDB 1.x's 64 KB per string
 ROLLUP_SPLIT_INTERVALS = 1.5  # runs in the roll-up split at gaps > 1.5 intervals (≤ any cap used)
 MAX_BLOCK_MS = 31 * 86_400_000
-DEFAULT_INTERVAL_S = 60.0  # when an area has no agent_report in the span (documented)
+DEFAULT_INTERVAL_S = 60.0  # a result whose agent_report is missing (documented)
+MAX_INTERVAL_S = 86_400.0  # the contract's largest probe interval (contract.models.Report)
 _MEASUREMENTS = ",".join(identifier(kind.value) for kind in DeviceKind)
 
 
@@ -72,16 +83,51 @@ def _where(area_id: str, start_ms: int, end_ms: int) -> str:
     )
 
 
-def agent_intervals(influx: InfluxQL, area_id: str, start_ms: int, end_ms: int) -> dict[str, float]:
-    """The longest probe interval each agent of the area reported in the span."""
-    out: dict[str, float] = {}
-    for series in influx.query(
-        f'SELECT max("interval_s") FROM "agent_report" WHERE {_where(area_id, start_ms, end_ms)} '  # noqa: S608
-        'GROUP BY "agent"'
-    ):
-        if series.rows and series.rows[0].get("max") is not None:
-            out[series.tags["agent"]] = float(series.rows[0]["max"])
-    return out
+@dataclass(frozen=True, slots=True)
+class Steps:
+    """An agent's probe interval over time: ``intervals[i]`` from ``times[i]`` on (ms)."""
+
+    times: list[int]
+    intervals: list[float]
+
+    def at(self, ms: int) -> float:
+        i = bisect_right(self.times, ms) - 1
+        return self.intervals[max(i, 0)] if self.intervals else DEFAULT_INTERVAL_S
+
+
+def interval_steps(
+    influx: InfluxQL, area_id: str, start_ms: int, end_ms: int
+) -> tuple[dict[str, Steps], float]:
+    """Each agent's interval as a step function over [start, end) (its first report and the
+    reports where it changed: a device result shares its report's time, so ``at(t)`` is the
+    interval of the report that carried it), and the shortest interval in the span."""
+    where = _where(area_id, start_ms, end_ms)
+    statements = [
+        f'SELECT first("interval_s") FROM "agent_report" WHERE {where} GROUP BY "agent"',  # noqa: S608
+        f'SELECT min("interval_s") FROM "agent_report" WHERE {where}',  # noqa: S608
+        'SELECT * FROM (SELECT difference("interval_s") AS d '  # noqa: S608
+        f'FROM "agent_report" WHERE {where} GROUP BY "agent") WHERE d != 0 '
+        f'AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY "agent"',
+    ]
+    steps: dict[str, Steps] = {}
+    shortest = DEFAULT_INTERVAL_S
+    changes: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for series in influx.query("; ".join(statements)):
+        rows = series.rows
+        if rows and "first" in rows[0]:
+            steps[series.tags["agent"]] = Steps([int(rows[0]["time"])], [float(rows[0]["first"])])
+        elif rows and "min" in rows[0]:
+            shortest = float(rows[0]["min"])
+        else:
+            changes[series.tags["agent"]].extend((int(r["time"]), float(r["d"])) for r in rows)
+    for agent, found in changes.items():
+        if agent in steps:
+            agent_steps = steps[agent]
+            for at, delta in sorted(found):
+                agent_steps.times.append(at)
+                # The new interval = the previous one + the difference (rounded: sums of floats).
+                agent_steps.intervals.append(round(agent_steps.intervals[-1] + delta, 6))
+    return steps, shortest
 
 
 def raw_runs(
@@ -92,8 +138,8 @@ def raw_runs(
     The first run of each device starts at its first point inside the span; what came before is
     another span's business (runs from adjacent spans join exactly, see timeline.segments).
     """
-    intervals = agent_intervals(influx, area_id, start_ms, end_ms)
-    threshold_ms = min(intervals.values(), default=DEFAULT_INTERVAL_S) * split_intervals * 1000
+    steps, shortest = interval_steps(influx, area_id, start_ms, end_ms)
+    threshold_ms = shortest * split_intervals * 1000
     where = _where(area_id, start_ms, end_ms)
     group = 'GROUP BY "device", "agent"'
     out = Runs()
@@ -123,13 +169,53 @@ def raw_runs(
             out.raw_rows += len(rows)
     for key, (first_ms, first_code) in firsts.items():
         device, agent = key
-        interval = intervals.get(agent, DEFAULT_INTERVAL_S)
         last_ms = lasts.get(key, first_ms)
         out.by_device[device].extend(
-            assemble(first_ms, first_code, changes.get(key, []), last_ms, interval)
+            assemble(
+                first_ms,
+                first_code,
+                changes.get(key, []),
+                last_ms,
+                steps.get(agent, Steps([], [])).at,
+            )
         )
         out.agents[device] = agent
         out.raw_rows += 2
+    return out
+
+
+def before(influx: InfluxQL, area_id: str, start_ms: int, stale_after_intervals: float) -> Runs:
+    """Each device's last result before ``start`` that may still hold into it (within
+    ``stale_after_intervals`` × the longest interval there is), with its own report's interval:
+    a one-result run per device. Older results cannot reach ``start``."""
+    out = Runs()
+    since = start_ms - round(stale_after_intervals * MAX_INTERVAL_S * 1000)
+    where = _where(area_id, since, start_ms)
+    last: dict[tuple[DeviceKey, str], tuple[int, int]] = {}
+    for series in influx.query(
+        f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {where} '  # noqa: S608
+        'GROUP BY "device", "agent"'
+    ):
+        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        row = series.rows[0]
+        last[key] = (int(row["time"]), int(row["last"]))
+    if not last:
+        return out
+    moments = sorted({at for at, _ in last.values()})
+    interval: dict[tuple[str, int], float] = {}
+    statements = [
+        f'SELECT "interval_s" FROM "agent_report" WHERE {_where(area_id, at, at + 1)} '  # noqa: S608
+        'GROUP BY "agent"'
+        for at in moments
+    ]
+    for series in influx.query("; ".join(statements)):
+        for row in series.rows:
+            interval[series.tags["agent"], int(row["time"])] = float(row["interval_s"])
+    for (device, agent), (at, code) in last.items():
+        run = Run(at, at, code, interval.get((agent, at), DEFAULT_INTERVAL_S))
+        out.by_device[device].append(run)
+        out.agents[device] = agent
+        out.raw_rows += 1
     return out
 
 
@@ -138,18 +224,19 @@ def assemble(
     first_code: int,
     changes: list[tuple[int, int, int]],
     last_ms: int,
-    interval_s: float,
+    interval_at: Callable[[int], float],
 ) -> list[Run]:
     """Runs from a device's first point, its change rows (time, status difference, time since
     the previous point) and its last point: every point between two change rows has the status of
-    the earlier one, and the point before a change row lies ``elapsed`` before it."""
+    the earlier one, and the point before a change row lies ``elapsed`` before it. Each run gets
+    ``interval_at`` its last point."""
     runs = []
     start, code = first_ms, first_code
     for at, delta, elapsed in sorted(changes):
-        runs.append(Run(start, at - elapsed, code, interval_s))
+        runs.append(Run(start, at - elapsed, code, interval_at(at - elapsed)))
         code += delta
         start = at
-    runs.append(Run(start, last_ms, code, interval_s))
+    runs.append(Run(start, last_ms, code, interval_at(last_ms)))
     return runs
 
 
@@ -212,16 +299,31 @@ def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]
 
 
 def read_runs(
-    influx: InfluxQL, area_id: str, start_ms: int, end_ms: int, use_rollup: bool = True
+    influx: InfluxQL,
+    area_id: str,
+    start_ms: int,
+    end_ms: int,
+    use_rollup: bool = True,
+    stale_after_intervals: float = 3.0,
 ) -> Runs:
-    """Runs covering [start, end): every materialized block that overlaps it (whole: the
-    timeline clips runs to the window, so a block may stick out), raw points in the gaps."""
+    """Runs covering [start, end): what holds into it from before (``before``), every
+    materialized block that overlaps it (whole: the timeline clips runs to the window, so a block
+    may stick out), raw points in the gaps."""
     covered = blocks(influx, area_id, start_ms, end_ms) if use_rollup else []
-    out = rollup_runs(influx, area_id, covered)
+    out = before(influx, area_id, start_ms, stale_after_intervals)
+    out.extend(rollup_runs(influx, area_id, covered))
+    for s, e in gaps(covered, start_ms, end_ms):
+        out.extend(raw_runs(influx, area_id, s, e, ROLLUP_SPLIT_INTERVALS))
+    return out
+
+
+def gaps(covered: list[tuple[int, int, int]], start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """The parts of [start, end) that no block covers (blocks sorted, not overlapping)."""
+    out = []
     cursor = start_ms
     for s, e, _ in [*covered, (end_ms, end_ms, 0)]:
         if s > cursor:
-            out.extend(raw_runs(influx, area_id, cursor, min(s, end_ms), ROLLUP_SPLIT_INTERVALS))
+            out.append((cursor, min(s, end_ms)))
         cursor = max(cursor, e)
     return out
 

@@ -3,8 +3,14 @@
 A *run* is a stretch of consecutive results of one device with the same status and no gap between
 two results longer than the split threshold (at most the cap). The run holds from its first result
 until its last result plus the time that last result holds: up to the next result (the next run's
-start), capped at ``stale_after_intervals`` × the probe interval. Everything else is ``unknown``.
-Runs are exact: they are what the database hands back instead of every point (see source.py).
+start), capped at ``stale_after_intervals`` × the probe interval *of that result's own report*.
+Everything else is ``unknown``. Runs are exact: they are what the database hands back instead of
+every point (see source.py). Because every hold depends only on its own result, a timeline cut
+into runs anywhere (more often than needed: at block boundaries, at a smaller split threshold)
+gives the same segments: raw points and roll-up blocks agree by construction.
+
+Time taken out of a figure (``Holes``) is of three kinds, counted apart: planned maintenance,
+retroactive maintenance (declared after it began) and the time before the device was installed.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ class Run(NamedTuple):
     first_ms: int
     last_ms: int
     code: int  # 2 up, 1 degraded, 0 down
-    interval_s: float  # the agent's probe interval while the run lasted
+    interval_s: float  # the probe interval of the report that carried the run's last result
 
 
 class Segment(NamedTuple):
@@ -87,15 +93,66 @@ def subtract(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tup
     return out
 
 
+def subtract_all(
+    spans: Sequence[tuple[int, int]], holes: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Merged ``spans`` minus merged ``holes``."""
+    return [part for a, b in spans for part in subtract(a, b, holes)]
+
+
+class Holes(NamedTuple):
+    """Time taken out of a timeline's figures, by kind; the three lists are disjoint (before
+    installation wins over maintenance, planned over retroactive), ``all`` is their union."""
+
+    planned: list[tuple[int, int]]
+    retroactive: list[tuple[int, int]]
+    before_install: list[tuple[int, int]]
+    all: list[tuple[int, int]]
+
+    @classmethod
+    def of(
+        cls,
+        planned: Iterable[tuple[int, int]] = (),
+        retroactive: Iterable[tuple[int, int]] = (),
+        before_install: Iterable[tuple[int, int]] = (),
+    ) -> Holes:
+        pre = merge_spans(before_install)
+        plan = subtract_all(merge_spans(planned), pre)
+        retro = subtract_all(subtract_all(merge_spans(retroactive), pre), plan)
+        return cls(plan, retro, pre, merge_spans([*pre, *plan, *retro]))
+
+    def union(self, other: Holes) -> Holes:
+        return Holes.of(
+            [*self.planned, *other.planned],
+            [*self.retroactive, *other.retroactive],
+            [*self.before_install, *other.before_install],
+        )
+
+
+NO_HOLES = Holes([], [], [], [])
+
+
+def _holes(holes: Holes | Sequence[tuple[int, int]]) -> Holes:
+    """A plain list of spans is planned maintenance (merged here)."""
+    return holes if isinstance(holes, Holes) else Holes.of(holes)
+
+
+def _overlap(spans: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    return sum(max(0, min(h1, end) - max(h0, start)) for h0, h1 in spans)
+
+
 class Tally(NamedTuple):
-    """Milliseconds per state inside one span, maintenance taken out, plus the outages in it."""
+    """Milliseconds per state inside one span, holes taken out, plus the outages in it."""
 
     up_ms: int
     degraded_ms: int
     down_ms: int
     unknown_ms: int
-    maintenance_ms: int
+    maintenance_ms: int  # planned + retroactive
     outages_ms: tuple[int, ...]  # down time of each outage that has down time inside the span
+    resolved_ms: tuple[int, ...] = ()  # of those seen to begin and end inside the span
+    retroactive_ms: int = 0  # part of maintenance_ms declared after it began
+    before_install_ms: int = 0
 
     @property
     def observed_ms(self) -> int:
@@ -126,23 +183,32 @@ def clip(
     return out
 
 
-def tally(segs: Sequence[Segment], start: int, end: int, holes: Sequence[tuple[int, int]]) -> Tally:
+def tally(
+    segs: Sequence[Segment], start: int, end: int, holes: Holes | Sequence[tuple[int, int]]
+) -> Tally:
     """Time per state in [start, end); an outage is a stretch of ``down`` not interrupted by up or
-    degraded (unknown and maintenance inside it do not end it, and do not count as down)."""
-    maintenance = 0
-    for h0, h1 in holes:
-        maintenance += max(0, min(h1, end) - max(h0, start))
+    degraded (unknown and holes inside it do not end it, and do not count as down). An outage is
+    *resolved* when the device was seen working inside the span both before and after it: only
+    those enter MTTR (one cut by the span's edges has no known duration)."""
+    kinds = _holes(holes)
+    planned = _overlap(kinds.planned, start, end)
+    retroactive = _overlap(kinds.retroactive, start, end)
+    before_install = _overlap(kinds.before_install, start, end)
     up = degraded = down = 0
     outages: list[int] = []
-    in_outage = False
-    for seg_start, seg_end, state in clip(segs, start, end, holes):  # hot loop: plain integers
+    resolved: list[int] = []
+    in_outage = seen_working = bracketed = False
+    for seg_start, seg_end, state in clip(segs, start, end, kinds.all):  # hot loop: integers
         length = seg_end - seg_start
-        if state == "up":
-            up += length
+        if state in {"up", "degraded"}:
+            if state == "up":
+                up += length
+            else:
+                degraded += length
+            if in_outage and bracketed:
+                resolved.append(outages[-1])
             in_outage = False
-        elif state == "degraded":
-            degraded += length
-            in_outage = False
+            seen_working = True
         elif state == "unknown":
             continue
         elif in_outage:
@@ -151,24 +217,27 @@ def tally(segs: Sequence[Segment], start: int, end: int, holes: Sequence[tuple[i
         else:
             down += length
             outages.append(length)
-            in_outage = True
+            in_outage, bracketed = True, seen_working
     return Tally(
         up_ms=up,
         degraded_ms=degraded,
         down_ms=down,
-        unknown_ms=(end - start) - maintenance - up - degraded - down,
-        maintenance_ms=maintenance,
+        unknown_ms=(end - start) - planned - retroactive - before_install - up - degraded - down,
+        maintenance_ms=planned + retroactive,
         outages_ms=tuple(outages),
+        resolved_ms=tuple(resolved),
+        retroactive_ms=retroactive,
+        before_install_ms=before_install,
     )
 
 
 def outage_spans(
-    segs: Sequence[Segment], start: int, end: int, holes: Sequence[tuple[int, int]]
+    segs: Sequence[Segment], start: int, end: int, holes: Holes | Sequence[tuple[int, int]]
 ) -> list[list[Segment]]:
     """The down segments of each outage in [start, end) (same grouping as ``tally``)."""
     out: list[list[Segment]] = []
     in_outage = False
-    for seg in clip(segs, start, end, holes):
+    for seg in clip(segs, start, end, _holes(holes).all):
         if seg.state == "unknown":
             continue
         if seg.state == "down":
@@ -233,12 +302,66 @@ def remote(camera: Sequence[Segment], uplink: Sequence[Segment]) -> list[Segment
     return out
 
 
+_BEST_RANK: dict[State, int] = {"up": 0, "degraded": 1, "unknown": 2, "down": 3}
+
+
+def _state_at(segs: Sequence[Segment], at: int) -> State:
+    i = bisect_right(segs, at, key=operator.itemgetter(0)) - 1
+    return segs[i].state if i >= 0 and segs[i].end_ms > at else "unknown"
+
+
+def _in(spans: Sequence[tuple[int, int]], at: int) -> bool:
+    i = bisect_right(spans, at, key=operator.itemgetter(0)) - 1
+    return i >= 0 and spans[i][1] > at
+
+
+def best_uplink(uplinks: Sequence[tuple[Sequence[Segment], Holes]]) -> tuple[list[Segment], Holes]:
+    """The area's connection over several uplinks (a backup line), and when it is out of service.
+
+    At each instant the uplinks in service are those outside their own holes (their maintenance,
+    before their installation). The area is connected (up) while any in-service uplink is up;
+    else degraded if one is degraded; else unknown if one is unknown (unknown is never down); down
+    only when every in-service uplink is seen down. With none in service the time is a hole of
+    the cameras' remote figures: maintenance (planned if one of the uplinks' windows then was
+    planned, else retroactive), or before installation when no uplink was installed yet.
+    """
+    if len(uplinks) == 1 and not uplinks[0][1].all:
+        return list(uplinks[0][0]), NO_HOLES  # the common case: one line, no window of its own
+    cuts: set[int] = set()
+    for segs, holes in uplinks:
+        cuts.update(x for seg in segs for x in seg[:2])
+        cuts.update(x for span in holes.all for x in span)
+    out: list[Segment] = []
+    planned: list[tuple[int, int]] = []
+    retroactive: list[tuple[int, int]] = []
+    before_install: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(sorted(cuts)):
+        serving = [segs for segs, holes in uplinks if not _in(holes.all, a)]
+        if not serving:
+            if any(_in(holes.planned, a) for _, holes in uplinks):
+                planned.append((a, b))
+            elif any(_in(holes.retroactive, a) for _, holes in uplinks):
+                retroactive.append((a, b))
+            else:
+                before_install.append((a, b))
+            continue
+        state = min((_state_at(segs, a) for segs in serving), key=_BEST_RANK.__getitem__)
+        if state == "unknown":
+            continue
+        if out and out[-1].state == state and out[-1].end_ms == a:
+            out[-1] = Segment(out[-1].start_ms, b, state)
+        else:
+            out.append(Segment(a, b, state))
+    return out, Holes.of(planned, retroactive, before_install)
+
+
 class Buckets:
     """Time per state in each bucket ``[edges[i], edges[i+1])``, summed over the timelines added.
 
     One sweep per timeline instead of a ``tally`` per bucket: a year of days for 20 devices is
     7,320 buckets. Same rules as ``tally`` applied to each bucket on its own: an outage that
-    crosses an edge counts in both buckets, with the down time each holds.
+    crosses an edge counts in both buckets, with the down time each holds (and is resolved in
+    neither: each bucket sees only one of its ends).
     """
 
     def __init__(self, edges: Sequence[int]) -> None:
@@ -248,29 +371,40 @@ class Buckets:
         self.up = [0] * n
         self.degraded = [0] * n
         self.down = [0] * n
-        self.maintenance = [0] * n
+        self.planned = [0] * n
+        self.retroactive = [0] * n
+        self.before_install = [0] * n
         self.outages: list[list[int]] = [[] for _ in range(n)]
+        self.resolved: list[list[int]] = [[] for _ in range(n)]
 
     @classmethod
     def of(
-        cls, edges: Sequence[int], segs: Sequence[Segment], holes: Sequence[tuple[int, int]]
+        cls, edges: Sequence[int], segs: Sequence[Segment], holes: Holes | Sequence[tuple[int, int]]
     ) -> Buckets:
         """The buckets of one timeline."""
         out = cls(edges)
         out.add(segs, holes)
         return out
 
-    def add(self, segs: Sequence[Segment], holes: Sequence[tuple[int, int]]) -> None:
-        """One timeline (segments in time order) with its maintenance holes (merged, sorted)."""
+    def add(self, segs: Sequence[Segment], holes: Holes | Sequence[tuple[int, int]]) -> None:
+        """One timeline (segments in time order) with its holes."""
         edges, first, last = self.edges, self.edges[0], self.edges[-1]
         self.timelines += 1
-        if any(h1 > first and h0 < last for h0, h1 in holes):
-            for h0, h1 in holes:
-                self._spread(self.maintenance, max(h0, first), min(h1, last))
-            segs = clip(segs, first, last, holes)
-        up, degraded, down, outages = self.up, self.degraded, self.down, self.outages
+        kinds = _holes(holes)
+        if any(h1 > first and h0 < last for h0, h1 in kinds.all):
+            self._spread_holes(kinds)
+            segs = clip(segs, first, last, kinds.all)
+        up, degraded, down, outages, resolved = (
+            self.up,
+            self.degraded,
+            self.down,
+            self.outages,
+            self.resolved,
+        )
         i = 0
         outage_bucket = -1  # the bucket whose last outage this timeline is still extending
+        working_bucket = -1  # the last bucket in which the device was seen working
+        bracketed = False  # the open outage began after a working result in its bucket
         for seg_start, seg_end, state in segs:  # hot loop: plain integers, no objects
             if state == "unknown":
                 continue
@@ -280,20 +414,33 @@ class Buckets:
                     i += 1
                 piece_end = min(end, edges[i + 1])
                 length = piece_end - start
-                if state == "up":
-                    up[i] += length
-                    outage_bucket = -1
-                elif state == "degraded":
-                    degraded[i] += length
-                    outage_bucket = -1
-                else:
+                if state == "down":
                     down[i] += length
                     if outage_bucket == i:
                         outages[i][-1] += length
                     else:
                         outages[i].append(length)
-                        outage_bucket = i
+                        outage_bucket, bracketed = i, working_bucket == i
+                else:
+                    if state == "up":
+                        up[i] += length
+                    else:
+                        degraded[i] += length
+                    if outage_bucket == i and bracketed:
+                        resolved[i].append(outages[i][-1])
+                    outage_bucket = -1
+                    working_bucket = i
                 start = piece_end
+
+    def _spread_holes(self, kinds: Holes) -> None:
+        first, last = self.edges[0], self.edges[-1]
+        for into, spans in (
+            (self.planned, kinds.planned),
+            (self.retroactive, kinds.retroactive),
+            (self.before_install, kinds.before_install),
+        ):
+            for h0, h1 in spans:
+                self._spread(into, max(h0, first), min(h1, last))
 
     def _spread(self, into: list[int], start: int, end: int) -> None:
         edges = self.edges
@@ -310,22 +457,35 @@ class Buckets:
             (self.up, other.up),
             (self.degraded, other.degraded),
             (self.down, other.down),
-            (self.maintenance, other.maintenance),
+            (self.planned, other.planned),
+            (self.retroactive, other.retroactive),
+            (self.before_install, other.before_install),
         ):
             for i, value in enumerate(theirs):
                 mine[i] += value
-        for mine_o, theirs_o in zip(self.outages, other.outages, strict=True):
+        for mine_o, theirs_o in (
+            *zip(self.outages, other.outages, strict=True),
+            *zip(self.resolved, other.resolved, strict=True),
+        ):
             mine_o.extend(theirs_o)
 
     def tallies(self) -> list[Tally]:
         out = []
         for i, (a, b) in enumerate(itertools.pairwise(self.edges)):
-            up, degraded, down, maintenance = (
-                self.up[i],
-                self.degraded[i],
-                self.down[i],
-                self.maintenance[i],
+            up, degraded, down = self.up[i], self.degraded[i], self.down[i]
+            planned, retro, pre = self.planned[i], self.retroactive[i], self.before_install[i]
+            unknown = self.timelines * (b - a) - planned - retro - pre - up - degraded - down
+            out.append(
+                Tally(
+                    up,
+                    degraded,
+                    down,
+                    unknown,
+                    planned + retro,
+                    tuple(self.outages[i]),
+                    tuple(self.resolved[i]),
+                    retro,
+                    pre,
+                )
             )
-            unknown = self.timelines * (b - a) - maintenance - up - degraded - down
-            out.append(Tally(up, degraded, down, unknown, maintenance, tuple(self.outages[i])))
         return out
