@@ -7,16 +7,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Path, Query, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi import status as http
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import evidence
 from api.access import Action, Caller, Problem, authorize, db_session
 from api.bounds import ROW_ID_MAX, Input, Instant, PlainText
 from api.catalog import audit
-from api.catalog.models import Area, Commune
+from api.catalog.models import Area, Commune, MaintenanceWindow, User
 from api.criteria import report
 from api.criteria.evaluate import Evaluation
 from api.criteria.models import CriteriaSet, Declaration, Document, IssuedReport
@@ -25,7 +37,7 @@ from api.criteria.sets import CriteriaSetError
 from api.deps import influx, settings
 from api.settings import ApiSettings
 from contract.topics import SLUG_MAX, SLUG_PATTERN
-from tsdb.influxql import InfluxQL
+from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(tags=["criteria"])
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
@@ -100,6 +112,9 @@ class Verification(BaseModel):
     stored_sha256: str
     recomputed_sha256: str
     changed: list[str] = Field(description="criteria whose evidence differs now ('overall' too)")
+    changes: list[report.Change] = Field(
+        default_factory=list, description="what changed in each, when and by whom"
+    )
 
 
 @dataclass(frozen=True)
@@ -364,14 +379,18 @@ def get_report(
     report_id: ReportId,
     _: Annotated[Caller, Depends(authorize(Action.READ))],
     session: Annotated[Session, Depends(db_session)],
+    db: Annotated[InfluxQL, Depends(influx)],
+    config: Annotated[ApiSettings, Depends(settings)],
+    request: Request,
     format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
 ) -> Response:
-    row, _stored = _issued(session, area_id, report_id)
+    row, stored = _issued(session, area_id, report_id)
     evaluation = Evaluation.model_validate(row.evidence)
     name = f"bao-cao-{area_id}-{report_id}"
     if format == "pdf":
+        issue = _issue(session, db, config, request, row, stored)
         return Response(
-            report.to_pdf(evaluation, row.evidence_sha256, row.id),
+            report.to_pdf(evaluation, row.evidence_sha256, row.id, issue),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
@@ -389,6 +408,42 @@ def get_report(
         "evidence": row.evidence,
     }
     return Response(report.json_bytes(body), media_type="application/json")
+
+
+def _issue(
+    session: Session,
+    db: InfluxQL,
+    config: ApiSettings,
+    request: Request,
+    row: IssuedReport,
+    stored: CriteriaSet,
+) -> report.Issue:
+    """What the PDF says beyond the evidence: issuer, legal basis, outages, the verify address."""
+    area = session.get(Area, row.area_id)
+    devices = {d.id: d.name or d.id for d in area.devices} if area else {}
+    user = session.get(User, row.issued_by)
+    try:
+        found = evidence.availability(
+            session,
+            db,
+            row.area_id,
+            row.window_from,
+            row.window_to,
+            config.stale_after_intervals,
+            device_series=False,
+        )
+    except QueryError:
+        found = None  # the PDF says "none" rather than fail: the hash covers the verdicts
+    base = str(request.base_url).rstrip("/")
+    return report.issue_of(
+        issued_by=row.issued_by,
+        issued_at=row.issued_at,
+        issuer_name=user.display_name if user else None,
+        criteria_set=dict(stored.body),
+        verify_url=f"{base}/areas/{row.area_id}/reports/{row.id}/verify",
+        devices=devices,
+        availability=found,
+    )
 
 
 @router.get("/areas/{area_id}/reports/{report_id}/verify", summary="Recompute and compare")
@@ -413,7 +468,42 @@ def verify_report(
         stored_sha256=row.evidence_sha256,
         recomputed_sha256=recomputed,
         changed=report.differences(row.evidence, now),
+        changes=report.changes(row.evidence, now, row.issued_at, _records(session, area_id)),
     )
+
+
+def _records(session: Session, area_id: str) -> list[report.Record]:
+    """Declarations, documents and maintenance windows of the area: who recorded what, when."""
+    records = [
+        report.Record(
+            "declaration",
+            d.entered_at,
+            d.entered_by,
+            f"kê khai {report.FIGURES_VI.get(d.figure, d.figure)} = {d.value:g} "
+            f"({d.source_document})",
+            d.figure,
+        )
+        for d in evidence.declarations(session, area_id)
+    ]
+    records += [
+        report.Record("document", d.uploaded_at, d.uploaded_by, f"văn bản: {d.title}", d.kind)
+        for d in evidence.documents(session, area_id)
+    ]
+    windows = session.execute(
+        select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id)
+    ).scalars()
+    records += [
+        report.Record(
+            "maintenance",
+            w.created_at,
+            w.created_by,
+            f"khung bảo trì {w.starts_local:%H:%M %d/%m/%Y}–{w.ends_local:%H:%M %d/%m/%Y}: "
+            f"{w.reason}",
+            "",
+        )
+        for w in windows
+    ]
+    return records
 
 
 @router.get("/communes/{commune_id}/criteria", summary="Share of a commune's areas that pass")

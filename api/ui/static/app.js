@@ -860,8 +860,17 @@
           return (i ? "; " : "") + (label || k.replace(/_/g, " ")) + ": " + shown;
         }))));
     }
+    /** Criterion texts as people read them: figure and document code names in words, and
+     *  decimal commas in Vietnamese. */
+    function plainText(t) {
+      let out = String(t || "");
+      for (const code of ["households_fibre", "households", "adults_smartphone", "adults_vneid", "adults", "digital_team_decision"]) {
+        out = out.replace(new RegExp("'?\\b" + code + "\\b'?", "g"), S["code_" + code]);
+      }
+      return LANG === "vi" ? out.replace(/(\d)\.(\d)/g, "$1,$2") : out;
+    }
     function row(c) {
-      const text = (t) => (t ? t[LANG] || t.vi : "");
+      const text = (t) => plainText(t ? t[LANG] || t.vi : "");
       const value = c.value === null ? S.no_data : figure(c.value, c.unit) + (c.threshold === null ? "" : " / " + figure(c.threshold, c.unit));
       return el("tr", { "data-criterion": c.id },
         el("td", {}, el("strong", {}, text(c.title)), el("span", { class: "muted block" }, S["k_" + c.kind] || c.kind),
@@ -899,7 +908,17 @@
         verify.addEventListener("click", async () => {
           try {
             const check = await api(base + "/reports/" + issued.id + "/verify");
-            outcome.replaceChildren(check.matches ? chip("up", S.verify_ok) : chip("down", S.verify_changed + " " + check.changed.join(", ")));
+            if (check.matches) { outcome.replaceChildren(chip("up", S.verify_ok)); return; }
+            // What changed, when and by whom: one line per criterion, then its recorded causes.
+            const verdict = (v) => (v ? S["v_" + v] || v : "—");
+            outcome.replaceChildren(chip("down", S.verify_changed), el("ul", { class: "changes" },
+              (check.changes || []).map((ch) => el("li", {},
+                el("strong", {}, plainText(ch.title[LANG] || ch.title.vi)), ": ",
+                verdict(ch.verdict_before) + " → " + verdict(ch.verdict_after),
+                el("ul", {}, ch.causes.map((cause) => el("li", {},
+                  cause.what === "data" ? S.verify_late_data : cause.detail,
+                  cause.by ? " — " + fmt("verify_by", cause.by) : "",
+                  cause.at ? ", " + when(cause.at) : "")))))));
           } catch (error) { showMessage(problemText(error)); }
         });
         $("report-out").replaceChildren(
