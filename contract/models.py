@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -152,6 +153,31 @@ class _Wire(BaseModel):
         return self.model_dump_json(by_alias=True).encode()
 
 
+def _schema_field(version: str) -> Any:
+    """The ``schema`` field of a message. Python code that builds one gets ``version`` (so a
+    sender always writes it); a message *read* from JSON must name it, or it is refused: a
+    receiver that guessed the version of a message that does not say would misread the next
+    format. (A model "before" validator checking the key would cost pydantic's JSON path half
+    its speed; validating only this field's default costs nothing measurable.)"""
+    return Field(
+        default=None,
+        alias="schema",
+        validate_default=True,
+        description=f"the payload's version, {version!r}; required in JSON",
+    )
+
+
+class _Versioned(_Wire):
+    @field_validator("schema_", mode="before", check_fields=False)
+    @classmethod
+    def _schema_named(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None:
+            return value
+        if info.mode == "json":
+            raise ValueError("'schema' is missing: a message must name its version")
+        return get_args(cls.model_fields["schema_"].annotation)[0]  # the version it speaks
+
+
 class DeviceResult(_Wire):
     """The outcome of probing one device once."""
 
@@ -190,10 +216,10 @@ class DeviceResult(_Wire):
         return self
 
 
-class Report(_Wire):
+class Report(_Versioned):
     """One probe cycle of one agent."""
 
-    schema_: Literal["smartarea.report/1"] = Field(default="smartarea.report/1", alias="schema")
+    schema_: Literal["smartarea.report/1"] = _schema_field("smartarea.report/1")
     area_id: Slug
     agent_id: Slug
     seq: StrictInt = Field(
@@ -228,10 +254,10 @@ class Report(_Wire):
         return value
 
 
-class Presence(_Wire):
+class Presence(_Versioned):
     """Retained on the status topic: ``online`` at every (re)connect, ``offline`` by MQTT Will."""
 
-    schema_: Literal["smartarea.presence/1"] = Field(default="smartarea.presence/1", alias="schema")
+    schema_: Literal["smartarea.presence/1"] = _schema_field("smartarea.presence/1")
     area_id: Slug
     agent_id: Slug
     state: PresenceState
@@ -241,14 +267,14 @@ class Presence(_Wire):
     version: Annotated[str, Field(max_length=40)] | None = None
 
 
-class Command(_Wire):
+class Command(_Versioned):
     """Sent by the API on an agent's command topic (QoS 1, not retained): one request to act.
 
     The agent acts only on commands naming its own area and agent and issued recently, so a
     command delivered late (after a reconnect) does not fire minutes after anyone asked.
     """
 
-    schema_: Literal["smartarea.command/1"] = Field(default="smartarea.command/1", alias="schema")
+    schema_: Literal["smartarea.command/1"] = _schema_field("smartarea.command/1")
     area_id: Slug
     agent_id: Slug
     command: CommandName

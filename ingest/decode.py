@@ -58,12 +58,31 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}{more}"[:300]
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _explain(payload: bytes, expected_schema: str, exc: ValidationError) -> Rejection:
+    """Which reason: the model's own parser decides what is JSON (UTF-8 without a byte order
+    mark, nested at most about 200 deep), so a message it cannot parse is ``bad_json`` whatever
+    Python's ``json`` would make of it (it takes a BOM and UTF-16, and runs out of stack)."""
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        detail = first["msg"]
+        if payload.startswith(_BOM):
+            detail = "starts with a UTF-8 byte order mark (JSON on the wire must not): " + detail
+        return Rejection(Reason.BAD_JSON, detail[:200])
     try:
-        data = json.loads(payload)
+        data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return Rejection(Reason.BAD_JSON, str(err)[:200])
-    schema = data.get("schema") if isinstance(data, dict) else None
+    except RecursionError:
+        return Rejection(Reason.BAD_JSON, "JSON nested too deeply")
+    if not isinstance(data, dict) or "schema" not in data:
+        return Rejection(
+            Reason.UNKNOWN_SCHEMA,
+            f"no 'schema': a message must name its version (expected {expected_schema!r})",
+        )
+    schema = data["schema"]
     if schema != expected_schema:
         return Rejection(
             Reason.UNKNOWN_SCHEMA, f"schema {str(schema)[:60]!r}, expected {expected_schema!r}"

@@ -13,6 +13,7 @@ from contract.models import (
     FLAG_METRICS,
     MAX_METRICS,
     TEXT_METRICS,
+    Command,
     DeviceResult,
     Presence,
     Report,
@@ -303,3 +304,30 @@ def test_presence_will_has_no_time() -> None:
 def test_status_codes_order_up_degraded_down() -> None:
     assert [s.code for s in (Status.UP, Status.DEGRADED, Status.DOWN)] == [2, 1, 0]
     assert DeviceResult.model_fields["reason"].default is None
+
+
+@pytest.mark.parametrize("model", [Report, Presence, Command])
+def test_a_message_read_from_json_must_name_its_version(
+    model: type[Report] | type[Presence] | type[Command],
+) -> None:
+    examples: dict[type, dict[str, object]] = {
+        Report: _report(),
+        Presence: {"area_id": "a", "agent_id": "b", "state": "online"},
+        Command: {
+            "area_id": "a",
+            "agent_id": "b",
+            "command": "probe_now",
+            "id": "k3J9x",
+            "issued_at": "2026-11-28T01:00:05Z",
+            "issued_by": "ky-thuat",
+        },
+    }
+    body = {key: value for key, value in examples[model].items() if key != "schema"}
+    with pytest.raises(ValidationError, match="'schema' is missing"):
+        model.model_validate_json(json.dumps(body))
+    with pytest.raises(ValidationError, match="'schema' is missing"):
+        model.model_validate_json(json.dumps({**body, "schema": None}))
+    # What a sender builds always says it: the version this code speaks.
+    built = model.model_validate(body)
+    assert json.loads(built.to_json())["schema"] == built.schema_
+    assert model.model_validate_json(built.to_json()) == built

@@ -92,6 +92,46 @@ def test_each_bad_input_has_its_reason(topic: str, payload: bytes, reason: Reaso
     assert _reason(topic, payload) is reason
 
 
+def _without_schema(payload: bytes) -> bytes:
+    body = json.loads(payload)
+    del body["schema"]
+    return json.dumps(body).encode()
+
+
+_PRESENCE = json.dumps(
+    {"schema": "smartarea.presence/1", "area_id": "son-vi-khu-6", "agent_id": "nvh", "state": "on"}
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason", "detail"),
+    [
+        # A message that does not name its version is not read as version 1.
+        (TOPIC, _without_schema(_payload()), Reason.UNKNOWN_SCHEMA, "no 'schema'"),
+        (
+            TOPIC.replace("report", "status"),
+            _without_schema(_PRESENCE.replace(b'"on"', b'"online"')),
+            Reason.UNKNOWN_SCHEMA,
+            "no 'schema'",
+        ),
+        # JSON on the wire is UTF-8 without a byte order mark (Python's json would take it).
+        (TOPIC, b"\xef\xbb\xbf" + _payload(), Reason.BAD_JSON, "byte order mark"),
+        (TOPIC, _payload().decode().encode("utf-16"), Reason.BAD_JSON, "Invalid JSON"),
+        # Deeper than the parser reads; deeper than Python's json can recurse (RecursionError).
+        (TOPIC, b"[" * 500 + b"]" * 500, Reason.BAD_JSON, "recursion limit"),
+        (TOPIC, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, Reason.BAD_JSON, "recursion limit"),
+        (TOPIC, b"[" * 100_000, Reason.BAD_JSON, "Invalid JSON"),
+    ],
+)
+def test_refusals_name_their_cause(
+    topic: str, payload: bytes, reason: Reason, detail: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = decode(topic, payload, NOW, Limits(max_payload_bytes=1 << 20))
+    assert isinstance(result, Rejection), result
+    assert (result.reason, detail in result.detail) == (reason, True), result.detail
+    assert not caplog.records  # refused with a reason, not an error in the log
+
+
 def test_oversized_payload_is_refused_before_parsing() -> None:
     assert _reason(TOPIC, b"x" * 101, Limits(max_payload_bytes=100)) is Reason.TOO_LARGE
 
