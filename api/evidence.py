@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.availability.model import AreaAvailability
+from api.availability.model import AreaAvailability, CatalogDevice, MaintenanceSpan
 from api.availability.service import device_availability
-from api.catalog.models import MaintenanceWindow
+from api.catalog.models import Area, MaintenanceWindow
 from api.criteria.models import Declaration, Document
 from api.maintenance import intervals
+from contract.models import DeviceKind
 from tsdb.influxql import InfluxQL
 
 
@@ -28,18 +29,27 @@ def availability(
     raw: bool = False,
     device_series: bool = True,
 ) -> AreaAvailability:
-    """The area's availability with the catalog's maintenance excluded: area-wide windows from
-    every device, a single device's windows from that device."""
+    """The area's availability with the catalog's maintenance excluded (area-wide windows from
+    every device, a single device's windows from that device; each with who declared it when, so
+    the part declared after the fact shows as retroactive) and the catalog's devices expected:
+    one never heard from counts as unknown, the time before its installation apart."""
     windows = (
         session.execute(select(MaintenanceWindow).where(MaintenanceWindow.area_id == area_id))
         .scalars()
         .all()
     )
-    area_wide: list[tuple[datetime, datetime]] = []
-    by_device: dict[str, list[tuple[datetime, datetime]]] = {}
+    area_wide: list[MaintenanceSpan] = []
+    by_device: dict[str, list[MaintenanceSpan]] = {}
     for iv in intervals(windows, start, end):
         spans = area_wide if iv.device_id is None else by_device.setdefault(iv.device_id, [])
-        spans.append((iv.start, iv.end))
+        spans.append(
+            MaintenanceSpan(iv.start, iv.end, iv.created_at, iv.created_by, iv.reason, iv.window_id)
+        )
+    area = session.get(Area, area_id)
+    expected = [
+        CatalogDevice(d.id, DeviceKind(d.kind), d.installed_on)
+        for d in (area.devices if area else [])
+    ]
     return device_availability(
         influx,
         area_id,
@@ -50,6 +60,7 @@ def availability(
         stale_after_intervals=stale_after_intervals,
         use_rollup=not raw,
         device_series=device_series,
+        expected=expected,
         device_maintenance=by_device,
     )
 

@@ -25,6 +25,8 @@ class Interval:
     window_id: int
     device_id: str | None
     reason: str
+    created_by: str | None = None
+    created_at: datetime | None = None  # later than ``start``: declared after the fact
 
 
 def occurrences(window: MaintenanceWindow, start: datetime, end: datetime) -> list[Interval]:
@@ -54,6 +56,8 @@ def occurrences(window: MaintenanceWindow, start: datetime, end: datetime) -> li
                     window.id,
                     window.device_id,
                     window.reason,
+                    window.created_by,
+                    window.created_at,
                 )
             )
         if step is None:

@@ -282,6 +282,7 @@ def device_availability(
         # that stick out of the window carry devices heard only outside it).
         if any(seg.end_ms > start and seg.start_ms < end for seg in segs):
             device_segs[key] = segs
+    heard = set(device_segs)
     for device in expected:
         device_segs.setdefault(DeviceKey(device.kind, device.device_id), [])
     totals = {key: tally(segs, start, end, holes_of(key)) for key, segs in device_segs.items()}
@@ -304,7 +305,7 @@ def device_availability(
             DeviceAvailability(
                 device_id=key.device_id,
                 kind=key.kind,
-                agent_id=runs.agents.get(key),
+                agent_id=runs.agents.get(key) if key in heard else None,
                 health=figures(totals[key]),
                 remote=figures(remote_total) if remote_total else None,
                 outages=[

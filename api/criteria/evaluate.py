@@ -112,6 +112,13 @@ def _measured(criterion: Criterion, rule: MeasuredRule, inputs: Inputs) -> Crite
                 "coverage_pct": _r(coverage),
                 "outages": chosen.outages if chosen else 0,
                 "longest_outage_s": _r(chosen.longest_outage_s) if chosen else None,
+                # How much of the window each figure leaves out (docs/availability.md).
+                "unknown_s": _r(chosen.unknown_s) if chosen else None,
+                "planned_maintenance_s": _r(chosen.planned_maintenance_s) if chosen else None,
+                "retroactive_maintenance_s": (
+                    _r(chosen.retroactive_maintenance_s) if chosen else None
+                ),
+                "before_installation_s": _r(chosen.before_installation_s) if chosen else None,
             }
         )
     if qualified >= rule.min_devices:

@@ -32,7 +32,8 @@ MAX_WINDOW = timedelta(days=3 * 366)
 
 class AvailabilityOut(AreaAvailability):
     never_reported: list[str] = Field(
-        description="catalog devices with no result at all: their whole window is unknown"
+        description="catalog devices with no result holding inside the window: listed among the "
+        "devices with their whole window unknown (or before installation)"
     )
 
 
@@ -81,6 +82,8 @@ def get_availability(
             status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
         ) from None
     area = session.get(Area, area_id)
-    heard = {d.device_id for d in result.devices}
-    missing = sorted(d.id for d in area.devices if d.id not in heard) if area else []
+    catalog = {d.id for d in area.devices} if area else set()
+    missing = sorted(
+        d.device_id for d in result.devices if d.agent_id is None and d.device_id in catalog
+    )
     return AvailabilityOut(**result.model_dump(), never_reported=missing)

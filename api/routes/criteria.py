@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from api import evidence
 from api.access import Action, Caller, Problem, authorize, db_session
+from api.availability.model import MIN_CERTIFICATE_WINDOW
 from api.bounds import ROW_ID_MAX, Input, Instant, PlainText
 from api.catalog import audit
 from api.catalog.models import Area, Commune, MaintenanceWindow, User
@@ -323,6 +324,12 @@ def issue_report(
     config: Annotated[ApiSettings, Depends(settings)],
     ask: Annotated[Assessment, Depends(assessment)],
 ) -> ReportOut:
+    if ask.end - ask.start < MIN_CERTIFICATE_WINDOW:
+        raise HTTPException(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"a certificate covers at least {MIN_CERTIFICATE_WINDOW.days} day "
+            "(docs/availability.md): a shorter window says nothing about a service",
+        )
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
     stored = _set(session, ask.set_id)

@@ -1,9 +1,16 @@
-"""Planned maintenance of an area (or one device): list, plan, cancel. Every change is audited."""
+"""Planned maintenance of an area (or one device): list, plan, cancel. Every change is audited.
+
+Times are Vietnamese wall-clock times; one given with a UTC offset (as the availability route
+requires) is converted to Asia/Ho_Chi_Minh first. A window for a device names a device of the
+area's catalog. A window may begin in the past: it is then *retroactive* up to its creation, and
+every availability answer lists it as such, with who created it and when (docs/availability.md).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import Field, WithJsonSchema, model_validator
@@ -13,7 +20,7 @@ from sqlalchemy.orm import Session
 from api.access import Action, Caller, authorize, db_session
 from api.bounds import ROW_ID_MAX, Input, Instant
 from api.catalog import audit
-from api.catalog.models import MaintenanceWindow
+from api.catalog.models import Device, MaintenanceWindow
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 router = APIRouter(prefix="/areas/{area_id}/maintenance", tags=["maintenance"])
@@ -21,24 +28,34 @@ AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 _MAX = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-# Wall-clock time in Asia/Ho_Chi_Minh, without an offset: not an RFC 3339 "date-time" (which
-# needs one), so the schema states the form itself.
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+# Wall-clock time in Asia/Ho_Chi_Minh, or an instant with its offset (converted to Vietnamese
+# wall-clock time): the offset is optional, so the schema states the form itself.
 WallClock = Annotated[
     Instant,
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
-            "examples": ["2026-12-06T06:00"],
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+            r"(Z|[+-]\d{2}:\d{2})?$",
+            "examples": ["2026-12-06T06:00", "2026-12-05T23:00Z"],
         }
     ),
 ]
 
 
+def _local(value: datetime | None) -> datetime | None:
+    """Wall-clock time in Vietnam: an instant with an offset is converted, a naive one kept."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(LOCAL).replace(tzinfo=None)
+
+
 class WindowIn(Input):
     device_id: str | None = Field(default=None, max_length=128, description="none: whole area")
     starts_local: WallClock = Field(
-        description="local wall-clock time, no offset: 2026-12-06T06:00"
+        description="Vietnamese wall-clock time (2026-12-06T06:00), or with an offset "
+        "(2026-12-05T23:00Z), converted to Vietnamese time"
     )
     ends_local: WallClock
     recurrence: Literal["none", "daily", "weekly"] = "none"
@@ -47,9 +64,9 @@ class WindowIn(Input):
 
     @model_validator(mode="after")
     def _sane(self) -> WindowIn:
-        for value in (self.starts_local, self.ends_local, self.until_local):
-            if value is not None and value.tzinfo is not None:
-                raise ValueError("give local wall-clock times without an offset (Asia/Ho_Chi_Minh)")
+        self.starts_local = _local(self.starts_local) or self.starts_local
+        self.ends_local = _local(self.ends_local) or self.ends_local
+        self.until_local = _local(self.until_local)
         if self.ends_local <= self.starts_local:
             raise ValueError("ends_local must be after starts_local")
         if (
@@ -89,6 +106,16 @@ def plan_window(
     caller: Annotated[Caller, Depends(authorize(Action.PLAN_MAINTENANCE))],
     session: Annotated[Session, Depends(db_session)],
 ) -> WindowOut:
+    if body.device_id is not None and (
+        session.execute(
+            select(Device.id).where(Device.area_id == area_id, Device.id == body.device_id)
+        ).first()
+        is None
+    ):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"no device {body.device_id!r} in the catalog of area {area_id!r}",
+        )
     row = MaintenanceWindow(area_id=area_id, created_by=caller.username, **body.model_dump())
     session.add(row)
     session.flush()

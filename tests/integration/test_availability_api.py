@@ -5,7 +5,7 @@ the figures match a hand computation."""
 from __future__ import annotations
 
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -54,14 +54,22 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
         "reason": "Lau ống kính camera",
     }
     assert _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, window)[0] == 201
-    # cam-03 alone is also serviced for the two minutes after that.
+    # cam-03 alone is also serviced for the two minutes after that, given as instants with an
+    # offset (as availability takes them): stored as Vietnamese wall-clock time.
     own = {
-        "starts_local": (local + timedelta(minutes=2)).isoformat(),
-        "ends_local": (local + timedelta(minutes=4)).isoformat(),
+        "starts_local": (t0 + timedelta(minutes=13)).isoformat(),
+        "ends_local": (t0 + timedelta(minutes=15)).astimezone(timezone(-VN)).isoformat(),
         "device_id": "cam-03",
         "reason": "Thay nguồn camera cam-03",
     }
-    assert _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, own)[0] == 201
+    status, stored_own = _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, own)
+    assert (
+        status == 201 and stored_own["starts_local"] == (local + timedelta(minutes=2)).isoformat()
+    )
+    # A window for a device the catalog does not have is refused (it would silently do nothing).
+    ghost = {**own, "device_id": "cam-99"}
+    status, body = _request(stack, "POST", f"/areas/{AREA}/maintenance", stack.api_token, ghost)
+    assert status == 422 and "cam-99" in str(body)
 
     query = urllib.parse.urlencode(
         {"from": t0.isoformat(), "to": (t0 + timedelta(minutes=20)).isoformat()}
@@ -90,10 +98,20 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
         assert (health["up_s"], health["down_s"], health["maintenance_s"]) == (900, 60, 240)
         assert health["availability"] == pytest.approx(100 * 900 / 960, abs=0.01)
         assert len(devices["cam-03"]["maintenance"]) == 1
-        # The camera kind adds up the cameras heard from: area-wide maintenance once per device.
+        # The camera kind adds up the catalog's cameras (cam-02, never heard from, too: all its
+        # 20 minutes unknown but the area's 2 of maintenance), area-wide maintenance once each.
         kind = body["kinds"]["camera"]["health"]  # type: ignore[index]
-        assert (kind["down_s"], kind["maintenance_s"]) == (180 + 60, 120 + 240)
+        assert (kind["down_s"], kind["maintenance_s"]) == (180 + 60, 120 + 120 + 240)
+        assert (kind["unknown_s"], kind["coverage"]) == (1080, pytest.approx(100 * 2040 / 3120))
+        silent = devices["cam-02"]
+        assert (silent["agent_id"], silent["health"]["unknown_s"]) == (None, 1080)
         assert body["never_reported"] == ["cam-02"]
+        # Both windows were created after they began (they lie in the past): retroactive, with
+        # who created them and when.
+        assert (health["planned_maintenance_s"], health["retroactive_maintenance_s"]) == (0, 240)
+        (listed,) = body["maintenance"]  # type: ignore[misc]
+        assert (listed["retroactive"], listed["created_by"]) == (True, "devstack-admin")
+        assert listed["reason"] == "Lau ống kính camera" and listed["created_at"]
         assert "Asia/Ho_Chi_Minh" in str(body["rules"])
 
     assert (

@@ -82,7 +82,9 @@ def test_verdicts_report_and_verification(stack: Stack, tmp_path: Path) -> None:
         catalog_yaml(AREA, [("cam-01", "camera"), ("cam-02", "camera"), ("cam-03", "camera")])
     )
     assert _post_yaml(stack, "/criteria-sets", SET.format(version=1, cameras=2))[0] == 201
-    t0 = (datetime.now(UTC) - timedelta(hours=1)).replace(second=0, microsecond=0)
+    # Ten reports over a day (a certificate covers at least one): one every 144 minutes.
+    t0 = (datetime.now(UTC) - timedelta(days=1, hours=1)).replace(second=0, microsecond=0)
+    step = timedelta(days=1) / 10
     with publisher(stack.mosquitto.port) as publish:
         for minute in range(10):
             results = [
@@ -99,13 +101,13 @@ def test_verdicts_report_and_verification(stack: Stack, tmp_path: Path) -> None:
                 area_id=AREA,
                 agent_id="nvh",
                 seq=minute + 1,
-                interval_s=60,
-                observed_at=t0 + timedelta(minutes=minute),
+                interval_s=step.total_seconds(),
+                observed_at=t0 + minute * step,
                 results=results,
             )
             publish(topics.report_topic(AREA, "nvh"), report.to_json())
     window = urllib.parse.urlencode(
-        {"from": t0.isoformat(), "to": (t0 + timedelta(minutes=10)).isoformat()}
+        {"from": t0.isoformat(), "to": (t0 + timedelta(days=1)).isoformat()}
     )
 
     def verdicts() -> dict[str, Any]:
@@ -173,6 +175,14 @@ def test_verdicts_report_and_verification(stack: Stack, tmp_path: Path) -> None:
     assert (
         _request(stack, "POST", f"/areas/{AREA}/reports?set=thu-nghiem&{window}", leader)[0] == 403
     )
+    # A certificate over 13 minutes says nothing about a service: at least a day (issue 15).
+    short = urllib.parse.urlencode(
+        {"from": t0.isoformat(), "to": (t0 + timedelta(minutes=13)).isoformat()}
+    )
+    status, refused = _request(
+        stack, "POST", f"/areas/{AREA}/reports?set=thu-nghiem&{short}", auditor
+    )
+    assert status == 422 and "1 day" in str(refused), refused
     status, issued = _request(
         stack, "POST", f"/areas/{AREA}/reports?set=thu-nghiem&{window}", auditor
     )
