@@ -47,6 +47,24 @@ from tsdb.writer import InfluxV1Writer
 BUILTIN_SETS = Path(__file__).parent / "criteria" / "builtin"
 
 
+MAX_TOKEN_DAYS = 3650
+
+
+def _token_days(value: str) -> int:
+    """A token's lifetime: a token issued already expired (``--days=-1``), or one that outlives
+    any review of who holds it, is refused with a message naming the option."""
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days, not {value!r}") from None
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be from 1 to {MAX_TOKEN_DAYS} (a token of {days} days would be "
+            + ("expired when issued)" if days < 1 else "kept beyond any review)")
+        )
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m api", description="smartarea API")
     sub = parser.add_subparsers(dest="command")
@@ -62,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--with-token", metavar="LABEL", help="also issue an API token (printed)")
     token = sub.add_parser("create-token", help="issue an API token for a machine or script")
     token.add_argument("username")
-    token.add_argument("--days", type=int, default=365)
+    token.add_argument(
+        "--days", type=_token_days, default=365, help=f"lifetime, 1 to {MAX_TOKEN_DAYS} days"
+    )
     token.add_argument("--label", default="cli")
     load = sub.add_parser("import-catalog", help="load provinces, communes, areas and devices")
     load.add_argument("file", type=Path)

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import yamldoc
 from api.bounds import Input
 from api.catalog import audit
 from api.catalog.models import Agent, Area, AreaParent, Commune, Device, Province
@@ -73,9 +74,9 @@ class CatalogFileError(ValueError):
 
 def parse(data: bytes) -> CatalogFile:
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CatalogFileError(f"not a UTF-8 YAML file: {exc}") from None
+        raw = yamldoc.load(data)  # no aliases, bounded nesting: see api.yamldoc
+    except yamldoc.YamlRefused as exc:
+        raise CatalogFileError(str(exc)) from None
     try:
         return CatalogFile.model_validate(raw)
     except ValidationError as exc:

@@ -12,9 +12,9 @@ import hashlib
 from datetime import date
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from api import yamldoc
 from api.bounds import Input
 from contract.models import DeviceKind, Slug
 
@@ -89,10 +89,10 @@ class CriteriaSetError(ValueError):
 def parse(data: bytes) -> tuple[CriteriaSetFile, str]:
     """The validated set and the SHA-256 of the document as loaded."""
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = yamldoc.load(data)  # no aliases, bounded nesting: see api.yamldoc
         parsed = CriteriaSetFile.model_validate(raw)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CriteriaSetError(f"not a UTF-8 YAML document: {exc}") from None
+    except yamldoc.YamlRefused as exc:
+        raise CriteriaSetError(str(exc)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
