@@ -94,6 +94,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The command could not be sent: the MQTT broker is temporarily unreachable. "
         "Try again later.",
     },
+    "body_too_large": {
+        "vi": "Nội dung gửi lên quá lớn: tối đa {limit} byte (giới hạn đặt bằng {variable}).",
+        "en": "The request body is too large: at most {limit} bytes (set by {variable}).",
+    },
+    "metric_not_numeric": {
+        "vi": "Chỉ số '{metric}' không phải là số ({kind}) nên không vẽ biểu đồ được.",
+        "en": "Metric '{metric}' is not a number ({kind}): it cannot be charted.",
+    },
+    "query_refused": {
+        "vi": "Cơ sở dữ liệu đo lường từ chối truy vấn này: ",
+        "en": "The measurement database refused this query: ",
+    },
 }
 
 

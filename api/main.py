@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from api.access import REFUSALS
+from api.bodylimit import BodyLimit
 from api.catalog.db import Catalog, migrate
 from api.commands import CommandPublisher, Cooldown
 from api.routes import (
@@ -51,6 +56,25 @@ ROUTERS = tuple(
 )
 
 
+def _json_safe(value: object) -> object:
+    """NaN and infinities as text: JSON has no such numbers, and Starlette refuses to write them
+    (a 422 about ``1e309``, read by Python as infinity, became a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 (which field, and why), with values JSON can carry."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    content = {"detail": _json_safe(jsonable_encoder(errors))}
+    return JSONResponse(content, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +108,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    documents = settings.api_max_document_bytes
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.api_max_body_bytes,
+        documents={"/catalog": documents, "/criteria-sets": documents},
+    )
     app.state.login_throttle = LoginThrottle()
     for router in ROUTERS:
         # /healthz is open to all; every other route may refuse (401/403/404/422, api.access).

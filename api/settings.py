@@ -38,3 +38,13 @@ class ApiSettings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="address to listen on")
     api_port: int = Field(default=8000, ge=1, le=65535, description="port to listen on")
+    api_max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=64 * 1024,
+        description="largest request body; a larger one is refused with 413 before it is read",
+    )
+    api_max_document_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="largest YAML upload (POST /catalog, POST /criteria-sets): a province's catalog",
+    )

@@ -15,7 +15,12 @@ from tsdb.auth import auth_headers
 
 
 class QueryError(Exception):
-    pass
+    """InfluxDB did not answer the query (unreachable, or an error status)."""
+
+
+class QueryRefused(QueryError):
+    """InfluxDB answered and refused the statement (a parse error, a function the field's type
+    does not support): the query is wrong, the database is not unavailable."""
 
 
 def literal(value: str) -> str:
@@ -26,6 +31,13 @@ def literal(value: str) -> str:
 def identifier(value: str) -> str:
     """An InfluxQL double-quoted identifier."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _error_text(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"])[:300]
+    except (ValueError, KeyError, TypeError):
+        return body[:300].decode("utf-8", "replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +85,15 @@ class InfluxQL:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise QueryError(f"InfluxDB unreachable: {type(exc).__name__}") from None
+        if response.status == 400:
+            raise QueryRefused(f"InfluxQL error: {_error_text(response.data)}")
         if response.status != 200:
             raise QueryError(f"InfluxDB answered {response.status}")
         body = json.loads(response.data)
         out: list[Series] = []
         for result in body.get("results", []):
             if "error" in result:
-                raise QueryError(f"InfluxQL error: {result['error']}")
+                raise QueryRefused(f"InfluxQL error: {result['error']}")
             for s in result.get("series", []):
                 columns = s["columns"]
                 rows = [dict(zip(columns, values, strict=True)) for values in s.get("values", [])]

@@ -15,10 +15,23 @@ from api.catalog.models import Device
 from api.deps import influx
 from api.i18n import text
 from api.series import MAX_POINTS, MetricSeries, metric_series
+from contract.models import FLAG_METRICS, TEXT_METRICS
 from contract.topics import SLUG_MAX, SLUG_PATTERN
-from tsdb.influxql import InfluxQL, QueryError
+from tsdb.influxql import InfluxQL, QueryError, QueryRefused
 
 router = APIRouter(prefix="/areas", tags=["status"])
+_TEXT_FIELDS = frozenset({"status", "reason", "detail"})  # a device point's fixed text fields
+
+
+def _not_numeric(metric: str) -> str | None:
+    """What ``metric`` is if not a number (mean and max need one), by the contract's rule."""
+    if metric in TEXT_METRICS or metric in _TEXT_FIELDS:
+        return "text"
+    if metric in FLAG_METRICS:
+        return "true/false"
+    return None
+
+
 AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
@@ -43,6 +56,10 @@ def get_series(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"at most {MAX_POINTS} steps: raise step_s"
         )
+    kind = _not_numeric(metric)
+    if kind is not None:  # the contract fixes each metric's type by its name
+        detail = text("metric_not_numeric", accept_language).format(metric=metric, kind=kind)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     row = session.execute(
         select(Device).where(Device.area_id == area_id, Device.id == device)
     ).scalar_one_or_none()
@@ -59,6 +76,9 @@ def get_series(
             end.astimezone(UTC),
             step_s,
         )
+    except QueryRefused as exc:  # the query is wrong (legacy data of another type, say)
+        detail = text("query_refused", accept_language) + str(exc)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     except QueryError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
