@@ -134,6 +134,7 @@ def _date(value: object) -> str:
 
 def plain(text: str) -> str:
     """Vietnamese text without code names of figures and documents, with decimal commas."""
+    text = text.replace(" (installed_on)", "")
     for code, words in FIGURES_VI.items():
         text = re.sub(rf"'?\b{code}\b'?", words, text)
     return re.sub(r"(\d)\.(\d)", r"\1,\2", text)
@@ -404,8 +405,8 @@ def to_pdf(
         Spacer(1, 4 * mm),
         Paragraph(f"<b>{e.area_name}</b>, {e.commune}, {e.province} ({e.area_id})", body),
         Paragraph(
-            f"Kỳ đánh giá / window: {e.window_from.astimezone(VN):%Y-%m-%d %H:%M} → "
-            f"{e.window_to.astimezone(VN):%Y-%m-%d %H:%M} (giờ Việt Nam, UTC+7)",
+            f"Kỳ đánh giá / window: {_vn(e.window_from)} → {_vn(e.window_to)} "
+            "(giờ Việt Nam, UTC+7)",
             body,
         ),
     ]

@@ -78,6 +78,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "areas_unreachable": ("khu mất liên lạc", "unreachable area(s)"),
     "unreachable": ("Mất liên lạc với khu", "Out of contact"),
     "since_time": ("từ {n}", "since {n}"),
+    "since_start": ("Từ {n}", "Since {n}"),
     "areas_count": ("khu", "areas"),
     "loading": ("Đang tải…", "Loading…"),
     "updated_at": ("Cập nhật lúc", "Updated at"),
@@ -159,8 +160,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "too_little_data": ("chưa đủ dữ liệu", "not enough data"),
     "coverage_note": (
-        "Mới có số liệu cho {n} % thời gian: con số sẽ có khi đủ dữ liệu.",
-        "Figures exist for only {n} % of the time: the result shows once there is enough data.",
+        "Mới có số liệu cho {n} thời gian: con số sẽ có khi đủ dữ liệu.",
+        "Figures exist for only {n} of the time: the result shows once there is enough data.",
     ),
     "outages": ("Số lần hỏng", "Outages"),
     "no_data": ("chưa có số liệu", "no data yet"),

@@ -60,7 +60,7 @@ def demo_catalog() -> str:
             {"id": "cam-01", "kind": "camera", "name": "Cổng chợ Sơn Vi", "main_road": True},
             {"id": "cam-02", "kind": "camera", "name": "Ngã ba đường Đồi Thông"},
             {"id": "uplink", "kind": "uplink", "name": "Cáp quang VNPT"},
-            {"id": "wifi-nvh", "kind": "wifi", "name": "Wi-Fi nhà văn hoá"},
+            {"id": "wifi-nvh", "kind": "wifi", "name": "Wi-Fi nhà văn hóa"},
             {"id": "loa-01", "kind": "speaker", "name": "Loa cụm 1"},
         ],
     }
@@ -456,7 +456,7 @@ def _area_page(stack: Stack, browser: Browser, cameras: CameraFleet) -> None:
         browser.login("truong-khu-6")
         browser.open(f"/ui/areas/{AREA_A}?refresh={REFRESH_S}")
         browser.wait(lambda: _device_state(browser, "cam-01") == "up", "cam-01 up on the page")
-        browser.wait(lambda: "%" in browser.text("#availability"), "the 30-day availability")
+        browser.wait(lambda: " %" in browser.text("#availability"), "the 30-day availability")
         # The uplink's latency over the last day, from GET /areas/{id}/series, drawn as SVG.
         browser.wait(
             lambda: "Độ trễ trung bình" in browser.text("#link-charts"), "the uplink latency chart"
@@ -564,7 +564,7 @@ def test_incident_board_acknowledge_with_a_note(fleet: Stack, browser: Browser) 
     browser.open("/ui/incidents")
     browser.wait(lambda: bool(browser.text("#board details")), "the board")
     browser.driver.find_element(By.CSS_SELECTOR, "#board summary").click()
-    browser.wait(lambda: "alerts" in browser.text("#board .timeline"), "the timeline")
+    browser.wait(lambda: "Hệ thống" in browser.text("#board .timeline"), "the timeline")
     assert "Hình ảnh đen" in browser.text("#board summary")
     browser.driver.find_element(By.CSS_SELECTOR, "#board textarea").send_keys(note)
     browser.driver.find_element(By.CSS_SELECTOR, "[data-action='acknowledge']").click()
@@ -580,7 +580,7 @@ def test_incident_board_acknowledge_with_a_note(fleet: Stack, browser: Browser) 
     # The leader sees the incident on the area page, and may read the board but not act on it.
     browser.login("truong-khu-6")
     browser.wait(lambda: "Đã nhận xử lý" in browser.text("#incidents"), "the area's incident")
-    assert "Thiết bị hỏng — cam-01" in browser.text("#incidents")
+    assert "Thiết bị hỏng: Cổng chợ Sơn Vi" in browser.text("#incidents")
     browser.open("/ui/incidents?lang=vi")
     browser.driver.find_element(By.ID, "state").send_keys("Đã nhận xử lý")
     browser.wait(lambda: bool(browser.text("#board details")), "the leader's board")

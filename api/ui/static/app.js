@@ -538,7 +538,7 @@
         el("td", {}, percent(agg.health.availability, agg.health.coverage)), el("td", {}, percent(agg.health.coverage))));
       const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, ""), el("th", { scope: "col" }, S.availability), el("th", { scope: "col" }, S.coverage))), el("tbody", {}, rows));
       const note = h.coverage !== null && h.coverage < MIN_COVERAGE
-        ? el("p", { class: "muted" }, fmt("coverage_note", num(h.coverage, 1))) : null;
+        ? el("p", { class: "muted" }, fmt("coverage_note", percent(h.coverage))) : null;
       $("availability").replaceChildren(figures, note || "", chart(data.area.series), table);
     }
 
@@ -567,7 +567,7 @@
         svg.append(rect);
       });
       // A date axis readable without hover: first, middle and last day under the bars.
-      const day = (b) => new Date(b.start).toLocaleDateString(LOCALE, { timeZone: TZ, day: "2-digit", month: "2-digit" });
+      const day = (b) => when(b.start).split(" ")[1].slice(0, 5); // "03/12": day/month in Vietnam
       const axis = series.length ? el("div", { class: "axis-labels", "aria-hidden": "true" },
         el("span", {}, day(series[0])),
         series.length > 2 ? el("span", {}, day(series[Math.floor(series.length / 2)])) : null,
@@ -681,7 +681,7 @@
   }
   /** "Từ 14:02 03/12/2026 · đã 12 phút" (still going) or "… · kéo dài 12 phút" (resolved). */
   function incidentWhen(incident) {
-    const start = fmt("since_time", when(incident.opened_at));
+    const start = fmt("since_start", when(incident.opened_at));
     if (incident.resolved_at) {
       return start + " · " + fmt("lasted", since(incident.opened_at, incident.resolved_at))
         + " · " + fmt("resolved_at", when(incident.resolved_at));
@@ -718,6 +718,7 @@
       const fix = el("button", { type: "button", "data-action": "resolve" }, S.resolve);
       async function act(kind) {
         const text = note.value.trim();
+        status.className = "muted";
         if (kind === "notes" && !text) { status.textContent = S.note_needed; note.focus(); return; }
         ack.disabled = add.disabled = fix.disabled = true;
         try {
@@ -730,7 +731,7 @@
           summary.querySelector(".chip").replaceWith(incidentChip(detail.state));
           summary.querySelector(".when").textContent = summaryLine(incident);
           box.append(el("p", { class: "muted", role: "status" }, S.saved));
-        } catch (error) { status.textContent = problemText(error); }
+        } catch (error) { status.className = "alert"; status.textContent = problemText(error); }
         finally { ack.disabled = add.disabled = fix.disabled = false; }
       }
       ack.addEventListener("click", () => act("acknowledge"));
