@@ -1,5 +1,7 @@
 """docker-compose.yml is checked by parsing (no Docker engine here): services, ports, and every
-SMARTAREA_* variable a service sets must be a real setting of that service."""
+SMARTAREA_* variable a service sets must be a real setting of that service; one init step
+migrates and seeds the catalog before the services that use it; every long-running service has a
+healthcheck that its dependants wait for."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import yaml
 
 from alerts.settings import AlertsSettings
 from api.settings import ApiSettings
+from devstack import compose_init
 from ingest.settings import IngestSettings
 
 ROOT = Path(__file__).parents[2]
@@ -23,10 +26,19 @@ def _env(service: str) -> dict[str, str]:
 
 
 def test_the_whole_stack_is_there() -> None:
-    assert set(SERVICES) == {"mosquitto", "influxdb", "ingest", "api", "alerts", "rollups", "demo"}
+    assert set(SERVICES) == {
+        "mosquitto",
+        "influxdb",
+        "init",
+        "ingest",
+        "api",
+        "alerts",
+        "rollups",
+        "demo",
+    }
     assert SERVICES["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert SERVICES["influxdb"]["image"] == "influxdb:2.7"
-    for service in ("ingest", "api", "alerts", "rollups", "demo"):
+    for service in ("init", "ingest", "api", "alerts", "rollups", "demo"):
         assert SERVICES[service]["build"] == "."
 
 
@@ -55,6 +67,7 @@ def test_every_variable_is_a_real_setting_of_its_service() -> None:
         ("ingest", IngestSettings),
         ("api", ApiSettings),
         ("rollups", ApiSettings),
+        ("init", ApiSettings),
         ("alerts", AlertsSettings),
     ):
         fields = {f"SMARTAREA_{name.upper()}" for name in settings.model_fields}
@@ -91,3 +104,51 @@ def test_the_image_holds_every_package_the_project_declares() -> None:
         if line.startswith("COPY ") and len(line.split()) == 3
     }
     assert packages <= copied, packages - copied
+
+
+CATALOG_USERS = ("api", "alerts", "rollups")
+
+
+def test_one_init_step_migrates_and_seeds_before_the_catalog_users_start() -> None:
+    init = SERVICES["init"]
+    assert init["command"] == ["python", "-m", "devstack.compose_init"]
+    assert init["restart"] == "no"
+    catalog = _env("init")["SMARTAREA_DATABASE_URL"]
+    for service in CATALOG_USERS:
+        assert _env(service)["SMARTAREA_DATABASE_URL"] == catalog, service
+        assert SERVICES[service]["depends_on"]["init"] == {
+            "condition": "service_completed_successfully"
+        }, service
+    # The step's module exists and seeds what the demo and the certification page need.
+    assert compose_init.BUILTIN_SETS.is_dir() and list(compose_init.BUILTIN_SETS.glob("*.yaml"))
+
+
+def test_init_is_idempotent_and_creates_one_first_admin(tmp_path: Path) -> None:
+    settings = ApiSettings(database_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    first = compose_init.run(settings)
+    again = compose_init.run(settings)
+    assert any(line.startswith("first administrator: admin, password: ") for line in first)
+    assert "administrator: present" in again
+    assert any("khu6-son-vi-2025" in line for line in again)
+    assert any(line.startswith("demo catalog: created=0") for line in again)
+
+
+def test_the_api_can_reach_the_broker_for_probe_now() -> None:
+    env = _env("api")
+    assert env["SMARTAREA_MQTT_HOST"] == "mosquitto"
+    assert env["SMARTAREA_MQTT_PORT"] == _env("ingest")["SMARTAREA_MQTT_PORT"]
+
+
+def test_long_running_services_have_healthchecks_their_dependants_wait_for() -> None:
+    for service in ("mosquitto", "influxdb", "ingest", "api", "alerts"):
+        check = SERVICES[service]["healthcheck"]
+        assert check["test"][0] == "CMD" and check["retries"] >= 3, service
+    for service, spec in SERVICES.items():
+        depends = spec.get("depends_on", {})
+        assert isinstance(depends, dict), f"{service}: depends_on needs conditions"
+        for name, condition in depends.items():
+            wanted = "service_completed_successfully" if name == "init" else "service_healthy"
+            assert condition == {"condition": wanted}, (service, name)
+    # The alerts healthcheck asks the port the service is told to serve /readyz on.
+    port = _env("alerts")["SMARTAREA_ALERTS_METRICS_PORT"]
+    assert f":{port}/readyz" in " ".join(SERVICES["alerts"]["healthcheck"]["test"])
