@@ -288,6 +288,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Máy trạm gặp lỗi khi kiểm tra thiết bị",
         "The agent failed while checking the device",
     ),
+    "reason_other": ("Lỗi kỹ thuật khác", "Another technical fault"),
+    "technical_detail": ("Chi tiết kỹ thuật", "Technical detail"),
     "reason_silent": ("Máy trạm không gửi báo cáo", "The agent sends no report"),
     "reason_offline": ("Máy trạm mất kết nối", "The agent is disconnected"),
 }

@@ -391,11 +391,16 @@
   }
 
   // ---- area -----------------------------------------------------------------------------------
+  /** The probe's reason in words; a code without words says "another fault", never the code. */
   function reasonText(device) {
-    if (device.state === "up" && !device.reason) return null;
-    const key = "reason_" + (device.reason || "");
-    if (device.reason && S[key]) return S[key];
-    return [device.reason, device.detail].filter(Boolean).join(": ") || null;
+    if (!device.reason) return null;
+    return S["reason_" + device.reason] || S.reason_other;
+  }
+  /** What the agent said in its own (technical, often English) words: for technicians only. */
+  function technicalDetail(device) {
+    const known = device.reason && S["reason_" + device.reason];
+    const parts = [known ? null : device.reason, device.detail].filter(Boolean);
+    return parts.length ? S.technical_detail + ": " + parts.join(": ") : null;
   }
   function metricsText(device) {
     const m = device.metrics || {};
@@ -463,6 +468,7 @@
           const road = info.road || (info.main_road ? S.main_road : null);
           const where = [info.location, road].filter(Boolean).join(", ");
           const reason = reasonText(d);
+          const technical = mayCommand && d.state !== "up" ? technicalDetail(d) : null;
           const metrics = metricsText(d);
           const figure = perDevice.get(d.device_id);
           const start = failingSince.get(d.device_id);
@@ -475,6 +481,7 @@
               fmt(d.state === "down" ? "down_since" : "degraded_since", when(start)) + " · " + fmt("for_duration", since(start))) : null,
             where ? el("span", { class: "muted" }, where) : null,
             reason ? el("span", { class: "reason" }, reason) : null,
+            technical ? el("span", { class: "muted" }, technical) : null,
             metrics ? el("span", {}, metrics) : null,
             el("span", { class: "muted" }, d.observed_at ? S.last_check + ": " + time(d.observed_at) + " (" + ago(d.observed_at) + ")" : S.never_checked),
             figure ? el("span", { class: "muted" }, S.availability_title + ": " + percent(figure.availability, figure.coverage)) : null);
@@ -677,7 +684,7 @@
     return incident.device_id ? what + ": " + names.device(incident.area_id, incident.device_id) : what;
   }
   function incidentReason(incident) {
-    return incident.reason ? (S["reason_" + incident.reason] || incident.reason) : null;
+    return incident.reason ? (S["reason_" + incident.reason] || S.reason_other) : null;
   }
   /** "Từ 14:02 03/12/2026 · đã 12 phút" (still going) or "… · kéo dài 12 phút" (resolved). */
   function incidentWhen(incident) {
