@@ -310,10 +310,24 @@ def read_runs(
     materialized block that overlaps it (whole: the timeline clips runs to the window, so a block
     may stick out), raw points in the gaps."""
     covered = blocks(influx, area_id, start_ms, end_ms) if use_rollup else []
-    out = before(influx, area_id, start_ms, stale_after_intervals)
+    out = earlier(before(influx, area_id, start_ms, stale_after_intervals), covered)
     out.extend(rollup_runs(influx, area_id, covered))
     for s, e in gaps(covered, start_ms, end_ms):
         out.extend(raw_runs(influx, area_id, s, e, ROLLUP_SPLIT_INTERVALS))
+    return out
+
+
+def earlier(held: Runs, covered: list[tuple[int, int, int]]) -> Runs:
+    """The results of ``before`` that no block read holds: a block that began before the window
+    has that result inside one of its runs already (a second copy would cut that run short)."""
+    if not covered:
+        return held
+    out = Runs(raw_rows=held.raw_rows)
+    for device, runs in held.by_device.items():
+        kept = [run for run in runs if run.first_ms < covered[0][0]]
+        if kept:
+            out.by_device[device].extend(kept)
+            out.agents[device] = held.agents[device]
     return out
 
 

@@ -24,11 +24,15 @@ from api.availability.source import (
     DEFAULT_INTERVAL_S,
     MAX_INTERVAL_S,
     ROLLUP_SPLIT_INTERVALS,
+    DeviceKey,
+    Runs,
     Steps,
     assemble,
+    earlier,
     gaps,
 )
 from api.availability.timeline import Buckets, Holes, Run, segments, tally
+from contract.models import DeviceKind
 
 S = 1000
 STATE = {2: "up", 1: "degraded", 0: "down"}
@@ -86,9 +90,14 @@ def _read(
 ) -> dict[str, list[Run]]:
     """``read_runs``: the look-back, the built blocks overlapping the window, raw in the gaps."""
     covered = [b for b in blocks if b[1] > start and b[0] < end]
+    held = Runs()
+    for device, runs in _before(reports, start, stale).items():
+        held.by_device[DeviceKey(DeviceKind.CAMERA, device)].extend(runs)
+        held.agents[DeviceKey(DeviceKind.CAMERA, device)] = "nvh"
     out: dict[str, list[Run]] = defaultdict(list)
-    parts = [_before(reports, start, stale)]
-    parts += [_span_runs(reports, s, e) for s, e, _ in covered]
+    for key, runs in earlier(held, covered).by_device.items():
+        out[key.device_id].extend(runs)
+    parts = [_span_runs(reports, s, e) for s, e, _ in covered]
     parts += [_span_runs(reports, s, e) for s, e in gaps(covered, start, end)]
     for part in parts:
         for device, runs in part.items():
@@ -134,24 +143,26 @@ def timelines(draw: st.DrawFn) -> list[Report]:
 @settings(max_examples=250, deadline=None)
 @given(
     reports=timelines(),
-    window=st.tuples(st.integers(0, 40_000), st.integers(1, 40_000)),
-    cuts=st.lists(st.integers(0, 60_000), max_size=8, unique=True),
+    data=st.data(),
     built=st.lists(st.booleans(), min_size=9, max_size=9),
     stale=st.sampled_from([1.5, 3.0, 5.0]),
-    hole=st.tuples(st.integers(0, 60_000), st.integers(0, 5_000)),
     step=st.integers(600, 20_000),
 )
 def test_raw_and_rollup_give_one_answer_for_any_window(
     reports: list[Report],
-    window: tuple[int, int],
-    cuts: list[int],
+    data: st.DataObject,
     built: list[bool],
     stale: float,
-    hole: tuple[int, int],
     step: int,
 ) -> None:
-    start, end = window[0] * S, (window[0] + window[1]) * S
-    edges = [0, *sorted(c * S for c in cuts), 70_000 * S]
+    # Windows, block edges and the maintenance hole where the data is (seconds).
+    span = reports[-1].at // S + 7200
+    near = st.integers(0, span)
+    first = data.draw(near, label="window start")
+    start, end = first * S, (first + data.draw(st.integers(1, span), label="length")) * S
+    cuts = data.draw(st.lists(near, max_size=8, unique=True), label="block edges")
+    hole = data.draw(st.tuples(near, st.integers(0, 5_000)), label="maintenance")
+    edges = [0, *sorted(c * S for c in cuts), (span + 80_000) * S]
     blocks = [
         (a, b, 1) for (a, b), keep in zip(itertools.pairwise(edges), built, strict=False) if keep
     ]
