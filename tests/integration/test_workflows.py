@@ -164,7 +164,7 @@ def _technician(stack: Stack, chrome: Browser) -> None:
     black = summary(chrome, "Cổng chợ Sơn Vi")
     text = black.find_element(By.CSS_SELECTOR, "summary").text
     assert "Khu 6 — Đồng Trà (Xã Sơn Vi)" in text and "Hình ảnh đen" in text, text
-    assert re.search(r"từ \d\d:\d\d \d\d/\d\d/20\d\d · đã 1[2-4] phút", text), text
+    assert re.search(r"Từ \d\d:\d\d \d\d/\d\d/20\d\d · đã 1[2-4] phút", text), text
     shot(chrome, "technician-1-board-phone")
 
     # Taking it on keeps it on the default board, with who took it.
