@@ -46,5 +46,7 @@ class ApiSettings(BaseSettings):
     api_max_document_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=64 * 1024,
-        description="largest YAML upload (POST /catalog, POST /criteria-sets): a province's catalog",
+        description=(
+            "largest YAML upload (POST /catalog, POST /criteria-sets): a province's catalog"
+        ),
     )

@@ -48,9 +48,7 @@ def run(settings: ApiSettings, demo: bool = True) -> list[str]:
         done.append("catalog schema: current")
         with catalog.transaction() as session:
             if demo:
-                counts = import_catalog(
-                    session, catalog_document(load_fleet()[1]).encode(), ACTOR
-                )
+                counts = import_catalog(session, catalog_document(load_fleet()[1]).encode(), ACTOR)
                 done.append("demo catalog: " + " ".join(f"{k}={v}" for k, v in counts.items()))
             for path in sorted(BUILTIN_SETS.glob("*.yaml")):
                 row = store_set(session, path.read_bytes(), ACTOR)
