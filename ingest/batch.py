@@ -96,7 +96,7 @@ class Batcher:
         self.limits = limits
         self.dead_letters = dead_letters
         self.clock = clock
-        self.devices = devices or DeviceBound(limit=1000)
+        self.devices = devices if devices is not None else DeviceBound(limit=1000)
 
     def add(self, batch: Batch, message: Incoming) -> None:
         """Add one message: its points, or its dead letter (it is acknowledged with the batch).

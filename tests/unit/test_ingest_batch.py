@@ -14,7 +14,8 @@ from contract.models import DeviceResult, Report
 from ingest.batch import Batch, Batcher, Incoming
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits
+from ingest.decode import Limits, Reason
+from ingest.devices import DeviceBound
 from ingest.metrics import Metrics
 
 TOPIC = topics.report_topic("son-vi-khu-6", "nvh")
@@ -73,3 +74,36 @@ def test_a_poison_message_is_dead_lettered_not_fatal(
     assert [m.mid for m in batch.messages] == [1]  # acknowledged with the batch: no loop
     assert metrics.get("dead_letters", reason="unwritable_value") == 1
     assert "ZeroDivisionError" in (tmp_path / "dead.jsonl").read_text()
+
+
+def test_a_fresh_device_bound_given_to_the_batcher_is_the_one_enforced(tmp_path: Path) -> None:
+    # An empty bound has length 0: it must not be mistaken for "none given" (it once was, and
+    # every agent silently got the default of 1000 devices).
+    metrics = Metrics()
+    bound = DeviceBound(limit=1)
+    batcher = Batcher(
+        Limits(), DeadLetters(metrics, tmp_path / "dead.jsonl"), ClockOffsets(), bound
+    )
+    assert batcher.devices is bound
+    other = Report.model_validate_json(_payload(2)).model_copy(
+        update={
+            "results": [
+                DeviceResult(device_id="cam-02", kind="camera", status="up", duration_ms=1.0)
+            ]
+        }
+    )
+    batch = Batch()
+    batcher.add(batch, Incoming(1, 1, 1, TOPIC, _payload(1), time.time()))
+    batcher.add(batch, Incoming(1, 2, 1, TOPIC, other.to_json(), time.time()))
+    assert [r.report.seq for r in batch.refused] == [2]
+    assert [r.rejection.reason for r in batch.refused] == [Reason.TOO_MANY_DEVICES]
+    assert "the limit is 1" in batch.refused[0].rejection.detail
+
+
+def test_the_device_bound_counts_each_id_once_per_agent() -> None:
+    bound = DeviceBound(limit=2)
+    assert bound.admit("a", "nvh", ["c1", "c2"]) is None
+    assert bound.admit("a", "nvh", ["c2", "c1"]) is None  # known ids cost nothing
+    assert bound.admit("a", "nvh", ["c3"]) is not None
+    assert bound.admit("a", "nvh", ["c1"]) is None  # a refusal records nothing
+    assert bound.admit("b", "nvh", ["c3", "c4"]) is None  # another area has its own bound
