@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 
 from devstack.processes import Child, child_env, python_module
+from devstack.servers import InfluxDB, Mosquitto
 from devstack.stack import Stack
-from tests.integration.conftest import wait_for
+from ingest.service import IngestService
+from tests.integration.conftest import ingest_settings, wait_for
 from tests.integration.cuttable import CuttableLink
+from tsdb.writer import InfluxV1Writer
 
 AREA = "phuc-khanh-thon-1"
 
@@ -225,3 +228,37 @@ def test_full_outbox_drops_the_oldest_and_the_count_reaches_influxdb(
 
 def _seqs_in_outbox(tmp_path: Path) -> list[int]:
     return [r[0] for r in _outbox(tmp_path, "SELECT seq FROM reports ORDER BY seq")] or [0]
+
+
+def test_reports_a_broker_took_with_no_subscriber_stay_until_ingest_stores_them(
+    mosquitto: Mosquitto, influxdb: InfluxDB, tmp_path: Path
+) -> None:
+    """A fresh broker that never saw ingest answers PUBACK 0x10 'no matching subscribers' and
+    keeps nothing: the agent must keep those reports and send them again once ingest is there."""
+    config = _config(tmp_path, mosquitto.port, mosquitto.port, "receipt_timeout_s = 1")
+    agent = _agent(tmp_path, config)
+    try:
+        wait_for(
+            lambda: len(_outbox(tmp_path, "SELECT seq FROM reports WHERE attempts > 0")) >= 4,
+            "four reports sent to a broker nobody reads",
+        )
+        settings = ingest_settings(mosquitto, influxdb, tmp_path)
+        ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+        ingest.start()
+        try:
+            wait_for(lambda: _reports_in(influxdb) >= 8, "the kept reports and new ones", 60)
+        finally:
+            ingest.stop()
+    finally:
+        _stop(agent)
+    rows = influxdb.values(f'SELECT "seq" FROM "agent_report" WHERE "area" = \'{AREA}\'')
+    seqs = [int(seq) for _, seq in rows]
+    assert seqs == list(range(1, len(seqs) + 1)), "a report the broker took was lost"
+    counted = influxdb.values(
+        f'SELECT last("no_subscriber_acks_total") FROM "agent_report" WHERE "area" = \'{AREA}\''
+    )
+    assert counted and counted[0][1] >= 4
+
+
+def _reports_in(influxdb: InfluxDB) -> int:
+    return len(influxdb.values(f'SELECT "seq" FROM "agent_report" WHERE "area" = \'{AREA}\''))

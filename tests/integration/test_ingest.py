@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 from contract import topics
 from contract.models import DeviceResult, Report
 from devstack.servers import InfluxDB, Mosquitto
@@ -119,7 +122,7 @@ def test_nothing_is_acknowledged_or_lost_while_influxdb_is_down(
     assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 0
 
 
-def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
+def test_a_report_influxdb_refuses_in_part_is_refused_whole_and_the_rest_is_stored(
     ingest: IngestService, influxdb: InfluxDB, publish: Publish, tmp_path: Path
 ) -> None:
     # The contract fixes each metric's type by its name, so no valid report can conflict with
@@ -151,10 +154,16 @@ def test_points_influxdb_refuses_are_dead_lettered_and_the_rest_is_stored(
     wait_for(lambda: count_points(influxdb, "uplink") == 1, "the first report")
     publish(TOPIC, report(2, 9.5, "rtt_p99_ms"))  # a string field in this shard: refused
     publish(TOPIC, report(3, 9.0))
-    wait_for(lambda: ingest.metrics.get("reports_stored") == 3, "the three reports handled")
-    assert count_points(influxdb, "camera") == 3  # the refused point's neighbours are stored
+    wait_for(lambda: ingest.metrics.get("reports_stored") == 2, "the two other reports")
+    wait_for(lambda: ingest.metrics.get("dead_letters", reason="db_rejected") == 1, "the refusal")
+    # Stored whole or refused whole: InfluxDB kept the refused report's other points, ingest
+    # erased them, so the report is not half evidence.
+    assert count_points(influxdb, "camera") == 2
+    assert [seq for _, seq in influxdb.values('SELECT "seq" FROM "agent_report"')] == [1, 3]
     assert count_points(influxdb, "uplink", "WHERE agent != 'old'") == 2
-    assert ingest.metrics.get("points_rejected") == 1
+    assert ingest.metrics.get("points_rejected") == 3  # the report's three points
+    assert ingest.metrics.get("partial_writes_erased") == 1
+    assert ingest.metrics.get("messages_received") == 3  # each message counted once
     assert ingest.metrics.get("dead_letters", reason=Reason.DB_REJECTED.value) == 1
     record = json.loads((tmp_path / "dead-letters.jsonl").read_text().splitlines()[-1])
     assert record["reason"] == "db_rejected"
@@ -213,3 +222,58 @@ def test_one_areas_text_metric_cannot_stop_other_areas_numbers_being_stored(
     assert count_points(influxdb, "camera", "WHERE area = 'area-a'") == 0
     stored = influxdb.query('SELECT "rtt_ms" FROM "uplink"')["results"][0]["series"][0]  # type: ignore[index]
     assert stored["values"][0][1] == 8.0
+
+
+def test_an_agent_past_its_device_bound_is_refused_whole_and_others_still_add_devices(
+    mosquitto: Mosquitto, influxdb: InfluxDB, publish: Publish, tmp_path: Path
+) -> None:
+    """One agent inventing device ids would grow InfluxDB's index for everyone: past its bound
+    its report is refused whole, with a receipt that says why, and other areas keep adding."""
+    settings = ingest_settings(mosquitto, influxdb, tmp_path, max_devices_per_agent=3)
+    ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+    receipts: list[dict[str, object]] = []
+    listener = mqtt.Client(CallbackAPIVersion.VERSION2, "receipts", protocol=mqtt.MQTTv5)
+    listener.on_message = lambda _c, _u, message: receipts.append(json.loads(message.payload))
+    listener.connect("127.0.0.1", mosquitto.port)
+    listener.subscribe(topics.receipt_topic("area-a", AGENT), qos=0)
+    listener.loop_start()
+    ingest.start()
+    try:
+        assert ingest.subscribed.wait(10)
+
+        def report(area: str, seq: int, devices: list[str]) -> bytes:
+            good = json.loads(_report(seq))
+            good["area_id"] = area
+            good["results"] = [
+                {"device_id": d, "kind": "camera", "status": "up", "duration_ms": 1.0}
+                for d in devices
+            ]
+            return json.dumps(good).encode()
+
+        publish(topics.report_topic("area-a", AGENT), report("area-a", 1, ["c1", "c2"]))
+        publish(topics.report_topic("area-a", AGENT), report("area-a", 2, ["c1", "x1", "x2"]))
+        publish(topics.report_topic("area-b", AGENT), report("area-b", 1, ["c1", "c2", "c3"]))
+        publish(topics.report_topic("area-a", AGENT), report("area-a", 3, ["c1", "c2"]))
+        wait_for(lambda: ingest.metrics.get("reports_stored") == 3, "the three reports in bound")
+        wait_for(lambda: len(_named(receipts)) == 3, "area A's receipts (one per batch)")
+    finally:
+        ingest.stop()
+        listener.disconnect()
+        listener.loop_stop()
+    assert ingest.metrics.get("dead_letters", reason=Reason.TOO_MANY_DEVICES.value) == 1
+    assert count_points(influxdb, "camera", "WHERE area = 'area-a'") == 4  # seq 1 and 3 only
+    seqs = influxdb.values('SELECT "seq" FROM "agent_report" WHERE "area" = \'area-a\'')
+    assert [seq for _, seq in seqs] == [1, 3]
+    assert count_points(influxdb, "camera", "WHERE area = 'area-b'") == 3
+    refused = [item for r in receipts for item in r.get("refused", [])]  # type: ignore[attr-defined]
+    assert [(item["seq"], item["reason"]) for item in refused] == [(2, "too_many_devices")]
+    assert sorted(s for r in receipts for s in r.get("stored", [])) == [1, 3]  # type: ignore[attr-defined]
+
+
+def _named(receipts: list[dict[str, object]]) -> list[object]:
+    """Every seq the receipts name, stored or refused."""
+    named: list[object] = []
+    for receipt in receipts:
+        named += receipt.get("stored", [])  # type: ignore[arg-type]
+        named += [item["seq"] for item in receipt.get("refused", [])]  # type: ignore[attr-defined]
+    return named
