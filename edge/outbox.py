@@ -1,4 +1,4 @@
-"""The durable outbox: every report is written here first and leaves only when the broker acked it.
+"""The durable outbox: every report is written here first and leaves only on ingest's receipt.
 
 (Ingest's receipt, not the broker's PUBACK, says a report is stored: see ``edge.receipts``.)
 One SQLite file in WAL mode on the agent's disk. It also owns the per-agent sequence number, so a
