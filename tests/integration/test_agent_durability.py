@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from contract import topics
+from contract.models import DeviceResult, Report
 from devstack.processes import Child, child_env, python_module
 from devstack.servers import InfluxDB, Mosquitto
 from devstack.stack import Stack
 from ingest.service import IngestService
-from tests.integration.conftest import ingest_settings, wait_for
+from tests.integration.conftest import ingest_settings, publisher, wait_for
 from tests.integration.cuttable import CuttableLink
 from tsdb.writer import InfluxV1Writer
 
@@ -262,3 +264,59 @@ def test_reports_a_broker_took_with_no_subscriber_stay_until_ingest_stores_them(
 
 def _reports_in(influxdb: InfluxDB) -> int:
     return len(influxdb.values(f'SELECT "seq" FROM "agent_report" WHERE "area" = \'{AREA}\''))
+
+
+def test_a_flood_that_fills_ingests_queue_makes_other_areas_late_not_lost(
+    influxdb: InfluxDB, tmp_path: Path
+) -> None:
+    """Mosquitto has no per-client rate limit: one agent's flood while ingest is away fills
+    ingest's queue at the broker, which then drops what others send (still acknowledging it).
+    The other agent's reports come without receipts, so it sends them again: late, not lost."""
+    mosquitto = Mosquitto(tmp_path / "mosquitto", max_queued=40).start()
+    settings = ingest_settings(mosquitto, influxdb, tmp_path)
+    try:
+        ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+        ingest.start()  # its persistent session now exists
+        assert ingest.subscribed.wait(10)
+        ingest.stop()
+        with publisher(mosquitto.port, "flooder") as publish:
+            flood_topic = topics.report_topic("ke-lu-khu-2", "nvh")
+            for seq in range(1, 201):
+                publish(flood_topic, _flood_report(seq))
+        config = _config(tmp_path, mosquitto.port, mosquitto.port, "receipt_timeout_s = 1")
+        agent = _agent(tmp_path, config)
+        try:
+            wait_for(
+                lambda: len(_outbox(tmp_path, "SELECT seq FROM reports WHERE attempts > 0")) >= 5,
+                "five reports sent into the full queue",
+            )
+            ingest = IngestService(settings, InfluxV1Writer(influxdb.url, influxdb.database))
+            ingest.start()
+            try:
+                wait_for(lambda: _reports_in(influxdb) >= 8, "the dropped reports again", 60)
+            finally:
+                ingest.stop()
+        finally:
+            _stop(agent)
+    finally:
+        mosquitto.stop()
+    flooded = influxdb.values('SELECT "seq" FROM "agent_report" WHERE "area" = \'ke-lu-khu-2\'')
+    assert len(flooded) == 40, "the queue was not full: the test proves nothing"
+    rows = influxdb.values(f'SELECT "seq" FROM "agent_report" WHERE "area" = \'{AREA}\'')
+    seqs = [int(seq) for _, seq in rows]
+    assert seqs == list(range(1, len(seqs) + 1)), "a report dropped by the broker was lost"
+    resent = influxdb.values(
+        f'SELECT last("resent_unconfirmed_total") FROM "agent_report" WHERE "area" = \'{AREA}\''
+    )
+    assert resent and resent[0][1] >= 5
+
+
+def _flood_report(seq: int) -> bytes:
+    return Report(
+        area_id="ke-lu-khu-2",
+        agent_id="nvh",
+        seq=seq,
+        observed_at=datetime.now(UTC),
+        interval_s=60,
+        results=[DeviceResult(device_id="cam-01", kind="camera", status="up", duration_ms=1.0)],
+    ).to_json()
