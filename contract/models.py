@@ -44,7 +44,7 @@ SEQ_LIMIT = 2**63  # seq is stored as InfluxDB's int64, which refuses larger val
 # unless its name is declared here as text or as a flag (true/false). The names the agent's
 # probes send today; a new text or flag metric is added here, in one release with its probe.
 TEXT_METRICS = frozenset({"image", "image_state", "grade", "link_state"})
-FLAG_METRICS = frozenset({"clock_checked", "reference_new"})
+FLAG_METRICS = frozenset({"clock_checked", "daylight", "reference_new", "registered"})
 _DECLARE = (
     "a new text or flag metric is declared in TEXT_METRICS or FLAG_METRICS (contract/models.py)"
 )

@@ -276,6 +276,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "reason_blurred": ("Hình ảnh bị mờ", "Picture is blurred"),
     "reason_covered": ("Ống kính bị che", "Lens is covered"),
     "reason_moved": ("Camera bị xoay lệch hướng", "Camera has moved"),
+    "reason_noisy": ("Hình ảnh bị nhiễu (hạt, sọc)", "Picture is noisy (snow, stripes)"),
+    "reason_glare": ("Hình ảnh bị lóa sáng", "Glare or a light spot in the picture"),
+    "reason_colour_cast": ("Hình ảnh bị sai màu", "Picture has a colour cast"),
+    "reason_ir_stuck": (
+        "Camera không chuyển chế độ ngày/đêm (kẹt bộ lọc hồng ngoại)",
+        "Day/night switch is stuck (IR-cut filter)",
+    ),
     "reason_dark": ("Trời tối hoặc thiếu sáng", "Low light or night"),
     "reason_loss": ("Mất gói tin", "Packet loss"),
     "reason_latency": ("Độ trễ cao", "High latency"),

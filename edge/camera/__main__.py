@@ -49,7 +49,8 @@ def rebaseline(config_path: Path, device_id: str, image_path: Path | None) -> in
         frame = snapshot.frame
     path = reference_path(device.reference_dir, device_id)
     kept = save_reference(path, frame)
-    print(f"reference for {device_id} stored in {path} ({kept.shape[1]}x{kept.shape[0]} gray)")
+    size = f"{kept.shape[1]}x{kept.shape[0]}"
+    print(f"reference for {device_id} stored in {path} ({size} analysis image)")
     return 0
 
 

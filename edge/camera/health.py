@@ -4,18 +4,32 @@ Every frame is reduced to a small grayscale picture first (``ANALYSIS_WIDTH`` pi
 cost does not depend on the stream's resolution and no full-size image is ever kept. The checks, in
 the order a verdict is chosen:
 
-- ``black``: no signal or a lens cap: very low luma and almost no spread between dark and bright.
+- ``black``: no signal or a lens cap: very low luma and almost no spread between dark and bright,
+  or a picture mostly black that no longer shows the scene (light leaking round a cap).
 - ``frozen``: the picture stopped: the frame is pixel-identical to the previous one. A live sensor
   always adds noise, so identity (not "little change", which misfires on static scenes) is the test.
+- ``glare``: the sun or a lamp in the lens: a saturated spot where the reference was not bright.
 - ``covered``: part of the view is occluded: tiles that had texture in the reference are now flat
   *and* no longer look like the reference (a dark tile still correlates with its reference).
-- ``blurred``: defocus, a dirty or fogged lens: edge energy (normalised by contrast, so darkness and
-  lighting do not count) fell well below the reference's.
-- ``moved``: the camera was turned: a global shift measured by phase correlation, or a view that no
-  longer correlates with the reference at all.
-- ``dark``: low light or night. A warning only: IR night mode is normal.
+- ``noisy``: heavy noise, snow or interference stripes (noise sigma, stripe level).
+- ``moved`` (when the feature fit held): the camera was turned: rotation, shift or zoom from
+  feature registration (``register``). Before ``blurred``: a zoomed view is softer.
+- ``blurred``: defocus, a dirty or fogged lens: fine detail (against coarser detail, so lighting
+  does not count) fell well below the reference's. Judged only in a picture lit about like the
+  reference: a dim one (dusk, night) loses fine detail to noise and JPEG.
+- ``moved`` (otherwise): the same from phase correlation, or a view that no longer correlates
+  with the reference at all.
+- ``ir_stuck``: the day/night switch is stuck: a monochrome (night mode) picture by day, or a
+  dark colour picture at night. Needs to know whether it is day (``daylight``); unknown at dusk.
+- ``colour_cast``: the colour balance moved away from the reference's (a failing sensor, white
+  balance, an IR-cut filter stuck out by day gives a pink-purple picture).
+- ``dark``: low light or night. A warning only: IR night mode and dusk are normal.
+
+The colour checks need the frame's and the reference's ``Colour`` (from ``quality.colour_of``);
+without them (a grey source or an old grey reference) they are skipped.
 
 Every verdict carries the measured values that led to it, so thresholds can be tuned from data.
+What each value means and the thresholds: ``docs/camera.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +40,9 @@ from enum import StrEnum
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from edge.camera.quality import Colour, glare_fraction, noise_sigma, stripe_level
+from edge.camera.register import register
 
 ANALYSIS_WIDTH = 320
 TILE_GRID = (8, 6)  # columns, rows
@@ -41,6 +58,10 @@ class Health(StrEnum):
     COVERED = "covered"
     MOVED = "moved"
     BLURRED = "blurred"
+    NOISY = "noisy"
+    GLARE = "glare"
+    COLOUR_CAST = "colour_cast"
+    IR_STUCK = "ir_stuck"
 
     @property
     def is_fault(self) -> bool:
@@ -49,22 +70,34 @@ class Health(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Default thresholds, chosen on real footage by ``benchmarks/camera_accuracy.py``."""
+    """Default thresholds, chosen on the tuning scenes of ``benchmarks/camera_accuracy.py`` (and
+    reported there on scenes they never saw)."""
 
     black_luma: float = 24.0  # mean luma (0-255) under which a frame may be black
     black_spread: float = 14.0  # ... and the 1st-99th percentile spread under which it is
+    black_share: float = 0.6  # or: share of pixels under black_luma, the scene being gone
     frozen_diff: float = 0.02  # mean absolute pixel difference to the previous frame
     cover_fraction: float = 0.2  # share of textured reference tiles that went flat
     cover_texture_ratio: float = 0.4  # a tile is flat when its texture fell under this ratio
     cover_tile_match: float = 0.6  # ... and it correlates with its reference tile under this
-    moved_shift: float = 0.04  # global shift, as a share of the frame width
+    cover_contrast_ratio: float = 0.2  # or its contrast fell under this ratio of the reference's
+    moved_shift: float = 0.0284  # shift of the picture's centre, as a share of the frame width
+    moved_rotation: float = 1.6948  # degrees the view rolled
+    moved_scale: float = 0.076  # relative change of scale (zoom)
     moved_match: float = 0.35  # correlation with the reference under which the view is gone
-    blur_ratio: float = 0.6  # edge energy relative to the reference under which it is blurred
+    blur_ratio: float = 0.8333  # detail energy relative to the reference under which it is blurred
+    dim_ratio: float = 0.7  # mean luma relative to the reference under which focus is not judged
+    noise_sigma: float = 3.5547  # noise sigma (0-255) over the reference's, over which it is noisy
+    stripe_level: float = 3.2289  # stripe level over the reference's by which there are bars
+    glare_fraction: float = 0.0223  # share of the picture saturated where it was not bright
+    cast_shift: float = 0.1223  # colour balance shift from the reference's
+    mono_saturation: float = 0.25  # saturation, relative to the reference's, under which it is grey
     dark_luma: float = 40.0  # mean luma under which the picture is dark
     dark_ratio: float = 0.5  # ... or mean luma relative to the reference under which it is
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+MIN_SATURATION = 0.06  # a reference less colourful than this is a grey scene: no colour checks
 
 
 @dataclass(frozen=True)
@@ -80,13 +113,26 @@ class Verdict:
     shift_fraction: float
     scene_match: float
     sharpness_ratio: float
+    rotation_deg: float = 0.0
+    scale: float = 1.0
+    registered: bool = False
+    black_share: float = 0.0
+    noise_sigma: float = 0.0
+    stripe_level: float = 0.0
+    glare_fraction: float = 0.0
+    colour_shift: float | None = None  # None: no colour to compare (grey frame or reference)
+    saturation_ratio: float | None = None
+    daylight: bool | None = None
 
-    def metrics(self) -> dict[str, float | str]:
-        """The measured values as report metrics (``frame_diff`` only when it was measured)."""
-        values: dict[str, float | str] = {}
+    def metrics(self) -> dict[str, float | str | bool]:
+        """The measured values as report metrics (those not measured are left out)."""
+        values: dict[str, float | str | bool] = {}
         for key, value in asdict(self).items():
             if key == "health":
                 values["image"] = self.health.value
+            elif key in {"registered", "daylight"}:  # flags (contract.models.FLAG_METRICS)
+                if value is not None:
+                    values[key] = bool(value)
             elif value is not None:
                 values[key] = round(float(value), 4)
         return values
@@ -116,10 +162,20 @@ def _small(gray: Gray) -> npt.NDArray[np.float32]:
 
 
 def _sharpness(gray: Gray) -> float:
-    """Edge energy per unit of contrast: blur lowers it, darkness and lighting do not."""
+    """Fine detail against coarser detail: blur lowers it, darkness and lighting do not.
+
+    Bands (differences of Gaussians), not the Laplacian: the finest scale is mostly sensor noise
+    and JPEG blocks in a dark or flat scene, and noise would hide the loss of focus. The strongest
+    edges (98th percentile) of each band, so a low-texture scene is judged on the few edges it
+    has, and the coarse band as the unit, which a lighting change scales like the fine one.
+    """
     values = gray.astype(np.float32)
-    laplacian = cv2.Laplacian(values, cv2.CV_32F, ksize=3)
-    return float(np.abs(laplacian).mean() / (values.std() + 1.0))
+    fine = cv2.GaussianBlur(values, (0, 0), 0.8)
+    middle = cv2.GaussianBlur(values, (0, 0), 2.0)
+    coarse = cv2.GaussianBlur(values, (0, 0), 5.0)
+    fine_edges = float(np.percentile(np.abs(fine - middle), 98))
+    coarse_edges = float(np.percentile(np.abs(middle - coarse), 98))
+    return fine_edges / (coarse_edges + 1.0)
 
 
 def _ncc(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
@@ -151,7 +207,9 @@ def _covered_fraction(
     """Share of the reference's textured tiles that went flat and stopped looking like it.
 
     Darkness scales texture with the light (night is not a cover), so the expected texture of a
-    tile is the reference's times the luma ratio when the picture got darker.
+    tile is the reference's times the luma ratio when the picture got darker. Paint or a hand
+    close to the lens leaves a faint trace of the scene that still correlates: a tile whose
+    contrast (texture per unit of its own light, which a shadow keeps) collapsed is covered too.
     """
     light = min(1.0, max(luma_ratio, 0.1))
     textured = covered = 0
@@ -160,22 +218,142 @@ def _covered_fraction(
         if ref_texture < 4.0:  # sky, walls: nothing there to lose
             continue
         textured += 1
-        flat = float(tile.std()) < t.cover_texture_ratio * ref_texture * light
-        if flat and _ncc(tile, ref_tile) < t.cover_tile_match:
+        texture = float(tile.std())
+        flat = texture < t.cover_texture_ratio * ref_texture * light
+        ref_contrast = ref_texture / (float(ref_tile.mean()) + 10)
+        collapsed = texture / (float(tile.mean()) + 10) < t.cover_contrast_ratio * ref_contrast
+        if collapsed or (flat and _ncc(tile, ref_tile) < t.cover_tile_match):
             covered += 1
     return covered / textured if textured else 0.0
 
 
-def _shift(frame: Gray, reference: Gray) -> tuple[float, float]:
-    """The global translation between the views as a share of the frame width.
+@dataclass(frozen=True)
+class _Measured:
+    """Every value the verdict is chosen from."""
 
-    Phase correlation at the full analysis size: at a quarter of it, shifts came out wrong by half
-    on the sample footage; here they match the applied shift within 0.5% of the width.
-    """
-    a, b = reference.astype(np.float32), frame.astype(np.float32)
-    window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
-    (dx, dy), _response = cv2.phaseCorrelate(a, b, window)
-    return float(dx), float(dy)
+    mean_luma: float
+    spread: float
+    luma_ratio: float
+    black_share: float
+    frame_diff: float | None
+    covered: float
+    match: float
+    sharpness_ratio: float
+    rotation: float
+    scale: float
+    shift: float
+    registered: bool
+    noise: float
+    stripes: float
+    glare: float
+    colour_shift: float | None
+    saturation_ratio: float | None
+
+
+def _measure(
+    frame: Gray,
+    reference: Gray,
+    previous: Gray | None,
+    colour: Colour | None,
+    ref_colour: Colour | None,
+    t: Thresholds,
+) -> _Measured:
+    mean_luma = float(frame.mean())
+    low, high = np.percentile(frame, [1, 99])
+    ref_luma = float(reference.mean())
+    luma_ratio = mean_luma / ref_luma if ref_luma > 1 else 1.0
+    frame_diff = None
+    if previous is not None:
+        frame_diff = float(cv2.absdiff(frame, _match_shape(previous, reference)).mean())
+    where = register(frame, reference)
+    # Judge covers, focus and glare against the reference as the camera now sees it.
+    height, width = reference.shape
+    seen = np.asarray(
+        cv2.warpAffine(reference, where.matrix, (width, height), borderMode=cv2.BORDER_REPLICATE),
+        np.uint8,
+    )
+    small, ref_small = _small(frame), _small(seen)
+    # Sharpness is a property of the whole picture: the unwarped reference, since resampling it
+    # (a fractional shift) would soften it and hide a real loss of focus.
+    ref_sharpness = _sharpness(reference)
+    colour_shift = saturation_ratio = None
+    if colour is not None and ref_colour is not None and ref_colour.saturation >= MIN_SATURATION:
+        colour_shift = colour.shift_from(ref_colour)
+        saturation_ratio = colour.saturation / max(ref_colour.saturation, 0.02)
+    return _Measured(
+        mean_luma=mean_luma,
+        spread=float(high - low),
+        luma_ratio=luma_ratio,
+        black_share=float((frame < t.black_luma).mean()),
+        frame_diff=frame_diff,
+        covered=_covered_fraction(small, ref_small, luma_ratio, t),
+        match=_ncc(small, ref_small),
+        sharpness_ratio=_sharpness(frame) / ref_sharpness if ref_sharpness > 1e-6 else 1.0,
+        rotation=where.rotation_deg,
+        scale=where.scale,
+        shift=where.shift_fraction,
+        registered=where.registered,
+        noise=_excess_noise(frame, reference, luma_ratio),
+        stripes=stripe_level(frame) - stripe_level(seen) * min(luma_ratio, 1.5),
+        glare=glare_fraction(frame, seen),
+        colour_shift=colour_shift,
+        saturation_ratio=saturation_ratio,
+    )
+
+
+def _excess_noise(frame: Gray, reference: Gray, luma_ratio: float) -> float:
+    """The noise sigma over the reference's: the estimate also sees fine texture, which the
+    reference has too (scaled by the light)."""
+    seen, expected = noise_sigma(frame), noise_sigma(reference) * min(luma_ratio, 1.5)
+    return float(np.sqrt(max(0.0, seen * seen - expected * expected)))
+
+
+def _turned(m: _Measured, t: Thresholds) -> bool:
+    return (
+        m.shift >= t.moved_shift
+        or abs(m.rotation) >= t.moved_rotation
+        or abs(m.scale - 1) >= t.moved_scale
+    )
+
+
+def _ir_stuck(m: _Measured, t: Thresholds, daylight: bool | None) -> bool:
+    """Night mode by day (grey picture), or day mode at night (a dark colour picture)."""
+    if daylight is None or m.saturation_ratio is None:
+        return False
+    grey = m.saturation_ratio < t.mono_saturation
+    dark = m.mean_luma < t.dark_luma or m.luma_ratio < t.dark_ratio
+    return grey if daylight else (not grey and dark)
+
+
+def _decide(m: _Measured, t: Thresholds, daylight: bool | None) -> Health:
+    if (m.mean_luma < t.black_luma and m.spread < t.black_spread) or (
+        m.black_share >= t.black_share and m.match < t.moved_match
+    ):
+        return Health.BLACK
+    if m.frame_diff is not None and m.frame_diff < t.frozen_diff:
+        return Health.FROZEN
+    if m.glare >= t.glare_fraction:
+        return Health.GLARE
+    if m.covered >= t.cover_fraction:  # before noisy: a cover's edge is no interference
+        return Health.COVERED
+    if m.noise >= t.noise_sigma or m.stripes >= t.stripe_level:
+        return Health.NOISY
+    if m.registered and _turned(m, t):  # a fit that held: a zoomed view is softer, not blurred
+        return Health.MOVED
+    # Focus is judged in a picture lit like the reference only: JPEG and sensor noise wipe fine
+    # detail out of a dim one (dusk, a colour picture at night), which then reads soft.
+    if m.luma_ratio >= t.dim_ratio and m.sharpness_ratio < t.blur_ratio:
+        return Health.BLURRED  # before a failed fit: a blurred view loses its features
+    if _turned(m, t) or m.match < t.moved_match:
+        return Health.MOVED
+    if _ir_stuck(m, t, daylight):
+        return Health.IR_STUCK
+    grey = m.saturation_ratio is not None and m.saturation_ratio < t.mono_saturation
+    if m.colour_shift is not None and not grey and m.colour_shift >= t.cast_shift:
+        return Health.COLOUR_CAST  # a grey picture (IR night mode) has no balance to judge
+    if m.mean_luma < t.dark_luma or m.luma_ratio < t.dark_ratio:
+        return Health.DARK
+    return Health.OK
 
 
 def analyze(
@@ -183,57 +361,35 @@ def analyze(
     reference: Gray,
     previous: Gray | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    colour: Colour | None = None,
+    ref_colour: Colour | None = None,
+    daylight: bool | None = None,
 ) -> Verdict:
-    """The health of ``frame`` (from ``to_gray``) against ``reference`` and the previous frame."""
-    t = thresholds
-    frame = _match_shape(frame, reference)
-    mean_luma = float(frame.mean())
-    low, high = np.percentile(frame, [1, 99])
-    spread = float(high - low)
-    ref_luma = float(reference.mean())
-    luma_ratio = mean_luma / ref_luma if ref_luma > 1 else 1.0
-    frame_diff = None
-    if previous is not None:
-        previous = _match_shape(previous, reference)
-        frame_diff = float(cv2.absdiff(frame, previous).mean())
-    small, ref_small = _small(frame), _small(reference)
-    dx, dy = _shift(frame, reference)
-    shift = float(np.hypot(dx, dy)) / frame.shape[1]
-    if shift >= t.moved_shift:  # judge covers against the reference as the camera now sees it
-        scale = small.shape[1] / frame.shape[1]
-        height, width = ref_small.shape
-        turn = np.array([[1, 0, dx * scale], [0, 1, dy * scale]], dtype=np.float32)
-        ref_small = np.asarray(
-            cv2.warpAffine(ref_small, turn, (width, height), borderMode=cv2.BORDER_REPLICATE),
-            np.float32,
-        )
-    covered = _covered_fraction(small, ref_small, luma_ratio, t)
-    match = _ncc(small, ref_small)
-    ref_sharpness = _sharpness(reference)
-    sharpness_ratio = _sharpness(frame) / ref_sharpness if ref_sharpness > 1e-6 else 1.0
+    """The health of ``frame`` (from ``to_gray``) against ``reference`` and the previous frame.
 
-    if mean_luma < t.black_luma and spread < t.black_spread:
-        health = Health.BLACK
-    elif frame_diff is not None and frame_diff < t.frozen_diff:
-        health = Health.FROZEN
-    elif covered >= t.cover_fraction:
-        health = Health.COVERED
-    elif sharpness_ratio < t.blur_ratio:  # before moved: a turned camera keeps its sharpness
-        health = Health.BLURRED
-    elif shift >= t.moved_shift or match < t.moved_match:
-        health = Health.MOVED
-    elif mean_luma < t.dark_luma or luma_ratio < t.dark_ratio:
-        health = Health.DARK
-    else:
-        health = Health.OK
+    ``colour``/``ref_colour``: the frame's and the reference's colour (``quality.colour_of``);
+    ``daylight``: True by day, False at night, None when unknown (dusk, dawn, no clock).
+    """
+    frame = _match_shape(frame, reference)
+    m = _measure(frame, reference, previous, colour, ref_colour, thresholds)
     return Verdict(
-        health=health,
-        mean_luma=mean_luma,
-        luma_spread=spread,
-        luma_ratio=luma_ratio,
-        frame_diff=frame_diff,
-        covered_fraction=covered,
-        shift_fraction=shift,
-        scene_match=match,
-        sharpness_ratio=sharpness_ratio,
+        health=_decide(m, thresholds, daylight),
+        mean_luma=m.mean_luma,
+        luma_spread=m.spread,
+        luma_ratio=m.luma_ratio,
+        frame_diff=m.frame_diff,
+        covered_fraction=m.covered,
+        shift_fraction=m.shift,
+        scene_match=m.match,
+        sharpness_ratio=m.sharpness_ratio,
+        rotation_deg=m.rotation,
+        scale=m.scale,
+        registered=m.registered,
+        black_share=m.black_share,
+        noise_sigma=m.noise,
+        stripe_level=m.stripes,
+        glare_fraction=m.glare,
+        colour_shift=m.colour_shift,
+        saturation_ratio=m.saturation_ratio,
+        daylight=daylight,
     )

@@ -16,10 +16,17 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from edge.camera.daynight import daylight_now
 from edge.camera.grade import GradeSnapshot
 from edge.camera.health import DEFAULT_THRESHOLDS, Gray, Health, to_gray
 from edge.camera.monitor import ImageMonitor
-from edge.camera.reference import load_reference, reference_path, save_reference
+from edge.camera.quality import colour_of
+from edge.camera.reference import (
+    load_reference,
+    load_reference_colour,
+    reference_path,
+    save_reference,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +80,16 @@ class CameraImaging:
             return
         self._mtime = mtime
         self._taken_at = mtime
+        colour = load_reference_colour(self.path)
         if self.monitor is None:
             self.monitor = ImageMonitor(
-                reference, confirm_after=self.confirm_after, clear_after=self.clear_after
+                reference,
+                confirm_after=self.confirm_after,
+                clear_after=self.clear_after,
+                ref_colour=colour,
             )
         else:
-            self.monitor.rebaseline(reference)
+            self.monitor.rebaseline(reference, colour)
             logger.info("camera %s: new reference frame loaded", self.device_id)
 
     def _commission(self, frame: npt.NDArray[np.uint8]) -> bool:
@@ -97,7 +108,10 @@ class CameraImaging:
                 )
         self._taken_at = time.time()
         self.monitor = ImageMonitor(
-            gray, confirm_after=self.confirm_after, clear_after=self.clear_after
+            gray,
+            confirm_after=self.confirm_after,
+            clear_after=self.clear_after,
+            ref_colour=colour_of(frame),
         )
         logger.info("camera %s: first usable frame taken as its reference", self.device_id)
         return True
@@ -109,7 +123,7 @@ class CameraImaging:
             new_reference = self._commission(frame)
         if self.monitor is None:  # no reference yet and this frame cannot be one
             return Judged(Health.OK, 0, {"image": "no_reference"})
-        observation = self.monitor.observe(frame, body, impaired=impaired)
+        observation = self.monitor.observe(frame, body, impaired=impaired, daylight=daylight_now())
         metrics: Metrics = dict(observation.verdict.metrics())
         metrics["image_state"] = observation.confirmed.health.value
         metrics["image_streak"] = observation.confirmed.streak

@@ -20,6 +20,7 @@ from edge.camera.health import (
     analyze,
     to_gray,
 )
+from edge.camera.quality import Colour, colour_of
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,19 @@ class ImageMonitor:
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         confirm_after: int = 3,
         clear_after: int = 2,
+        ref_colour: Colour | None = None,
     ) -> None:
         self.reference = reference
+        self.ref_colour = ref_colour
         self.thresholds = thresholds
         self.confirmation = Confirmation(confirm_after, clear_after)
         self.grades = GradeTracker()
         self._previous: Gray | None = None
         self._previous_digest: bytes | None = None
 
-    def rebaseline(self, reference: Gray) -> None:
+    def rebaseline(self, reference: Gray, ref_colour: Colour | None = None) -> None:
         self.reference = reference
+        self.ref_colour = ref_colour
         self.confirmation.reset()
 
     def observe(
@@ -56,11 +60,21 @@ class ImageMonitor:
         raw: bytes | None = None,
         at: float | None = None,
         impaired: bool = False,
+        daylight: bool | None = None,
     ) -> Observation:
         """``raw``: the frame's bytes as received; byte-identical snapshots are frozen for sure.
-        ``impaired``: the stream stalled or was too slow (it counts against the grade)."""
+        ``impaired``: the stream stalled or was too slow (it counts against the grade).
+        ``daylight``: True by day, False at night, None when unknown (see ``daynight``)."""
         gray = to_gray(image)
-        verdict = analyze(gray, self.reference, self._previous, self.thresholds)
+        verdict = analyze(
+            gray,
+            self.reference,
+            self._previous,
+            self.thresholds,
+            colour=colour_of(image),
+            ref_colour=self.ref_colour,
+            daylight=daylight,
+        )
         if raw is not None:
             digest = hashlib.blake2b(raw, digest_size=16).digest()
             if digest == self._previous_digest and verdict.health is not Health.BLACK:

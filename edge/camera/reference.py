@@ -1,7 +1,9 @@
 """The per-camera reference frame, stored on the agent when the camera is commissioned.
 
-Only the small grayscale analysis image is kept (``ANALYSIS_WIDTH`` pixels wide, PNG): enough to
-judge the view, too small to serve as video archive of the people in it. One file per camera, named
+Only the small analysis image is kept (``ANALYSIS_WIDTH`` pixels wide, PNG, in colour when the
+camera sends colour, for the colour-cast and IR-cut checks): enough to judge the view, too small to
+serve as video archive of the people in it. A grey reference stored by an older agent still works;
+the colour checks are then skipped until the camera is re-baselined. One file per camera, named
 from a hash of the device id so any id (Vietnamese, spaces, slashes) is a safe file name.
 """
 
@@ -15,7 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.camera.health import Gray, to_gray
+from edge.camera.health import ANALYSIS_WIDTH, Gray, to_gray
+from edge.camera.quality import Colour, colour_of
 
 
 def reference_path(directory: Path, device_id: str) -> Path:
@@ -24,9 +27,14 @@ def reference_path(directory: Path, device_id: str) -> Path:
 
 
 def save_reference(path: Path, image: npt.NDArray[np.uint8]) -> Gray:
-    """Store ``image`` (a decoded frame of any size) as the reference; returns what was kept."""
-    gray = to_gray(image)
-    ok, buffer = cv2.imencode(".png", gray)
+    """Store ``image`` (a decoded frame of any size) as the reference; returns its gray analysis
+    image (what ``load_reference`` gives back)."""
+    small = image
+    if image.shape[1] != ANALYSIS_WIDTH:
+        size = (ANALYSIS_WIDTH, max(1, round(image.shape[0] * ANALYSIS_WIDTH / image.shape[1])))
+        small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+    gray = to_gray(small)
+    ok, buffer = cv2.imencode(".png", small)
     if not ok:  # pragma: no cover - PNG encodes any uint8 image
         raise OSError(f"cannot encode the reference for {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,5 +48,22 @@ def load_reference(path: Path) -> Gray | None:
     """The stored reference, or None when there is none (or it is unreadable)."""
     if not path.exists():
         return None
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    return None if image is None else to_gray(np.asarray(image, np.uint8))
+    image = _read(path)
+    return None if image is None else to_gray(image)
+
+
+def load_reference_colour(path: Path) -> Colour | None:
+    """The stored reference's colour; None for a grey reference (or none at all)."""
+    image = _read(path)
+    return None if image is None else colour_of(image)
+
+
+def _read(path: Path) -> npt.NDArray[np.uint8] | None:
+    if not path.exists():
+        return None
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.dtype != np.uint8 or image.ndim not in {2, 3}:
+        return None
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return np.asarray(image, np.uint8)

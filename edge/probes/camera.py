@@ -2,7 +2,8 @@
 
 Down when no frame comes (with the network reason and timings); when a frame decodes, its
 image health against the camera's reference frame decides: a confirmed ``black``, ``frozen`` or
-``covered`` picture is down, a confirmed ``blurred`` or ``moved`` one is degraded, ``dark``
+``covered`` picture is down, a confirmed ``blurred``, ``moved``, ``noisy``, ``glare``,
+``colour_cast`` or ``ir_stuck`` one is degraded, ``dark``
 (night) stays up with a warning reason. Each network step has a timeout, the body size is
 capped, and the camera's password is never put in a result, a log line or an error text.
 """
@@ -46,7 +47,9 @@ class CameraSnapshotConfig(ProbeConfig):
         description="auto: answer the camera's challenge (Digest or Basic); basic: send up front",
     )
     image_health: bool = Field(
-        default=True, description="judge the picture (black, frozen, covered, moved, blurred, dark)"
+        default=True,
+        description="judge the picture (black, frozen, covered, moved, blurred, noisy, glare, "
+        "colour_cast, ir_stuck, dark)",
     )
     reference_dir: ConfigPath | None = Field(
         default=None,
@@ -77,7 +80,7 @@ class CameraSnapshotConfig(ProbeConfig):
 @dataclass(frozen=True)
 class Snapshot:
     body: bytes
-    frame: npt.NDArray[np.uint8]  # grayscale, full size
+    frame: npt.NDArray[np.uint8]  # BGR, full size
     timings: dict[str, float]
 
 
@@ -112,6 +115,10 @@ FAULT_STATUS = {
     Health.COVERED: Status.DOWN,
     Health.MOVED: Status.DEGRADED,
     Health.BLURRED: Status.DEGRADED,
+    Health.NOISY: Status.DEGRADED,
+    Health.GLARE: Status.DEGRADED,
+    Health.COLOUR_CAST: Status.DEGRADED,
+    Health.IR_STUCK: Status.DEGRADED,
 }
 
 
@@ -197,7 +204,8 @@ class CameraSnapshotProbe(Probe):
             return Failure(f"http_{response.status}", response.reason[:80], timings)
         if len(body) > MAX_SNAPSHOT_BYTES:
             return Failure("too_large", "snapshot over 8 MiB", timings)
-        frame = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+        # In colour: the colour-cast and IR-cut checks need it (a grey camera decodes as grey).
+        frame = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), cv2.IMREAD_COLOR)
         if frame is None:
             return Failure("not_an_image", "the body does not decode", timings)
         return Snapshot(body, np.asarray(frame, np.uint8), timings)

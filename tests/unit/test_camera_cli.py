@@ -36,10 +36,12 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         source.append(np.asarray(frame, np.uint8))
     capture.release()
     rng = np.random.default_rng(3)
-    files = {"ref": apply(source[0], ImageFault.NONE, FaultParams(), rng)}
+    # Full frames (crop=False), framed like the video the last test samples: a cropped view
+    # would be a zoom of the video's picture, which the registration rightly calls moved.
+    files = {"ref": apply(source[0], ImageFault.NONE, FaultParams(), rng, crop=False)}
     for i in (50, 100, 150):
-        files[f"ok{i}"] = apply(source[i], ImageFault.NONE, FaultParams(), rng)
-        files[f"cov{i}"] = apply(source[i], ImageFault.COVERED, FaultParams(), rng)
+        files[f"ok{i}"] = apply(source[i], ImageFault.NONE, FaultParams(), rng, crop=False)
+        files[f"cov{i}"] = apply(source[i], ImageFault.COVERED, FaultParams(), rng, crop=False)
     paths = {}
     for name, image in files.items():
         paths[name] = folder / f"{name}.jpg"

@@ -13,7 +13,7 @@ from devstack.camfaults import FaultParams, ImageFault, apply, decode_jpeg, enco
 from devstack.camsim import find_footage
 from edge.camera.confirm import Confirmation
 from edge.camera.grade import LABELS, Grade, GradeTracker
-from edge.camera.health import Gray, Health, analyze, to_gray
+from edge.camera.health import DEFAULT_THRESHOLDS, Gray, Health, analyze, to_gray
 from edge.camera.monitor import ImageMonitor
 from edge.camera.reference import load_reference, reference_path, save_reference
 
@@ -91,7 +91,7 @@ def test_identical_frames_are_frozen_and_a_static_scene_is_not(
 def test_blur(street: dict[int, Image], reference: Gray, sigma: float) -> None:
     verdict = analyze(_frame(street, 450, ImageFault.BLURRED, blur_sigma=sigma), reference)
     assert verdict.health is Health.BLURRED, verdict
-    assert verdict.sharpness_ratio < 0.6
+    assert verdict.sharpness_ratio < DEFAULT_THRESHOLDS.blur_ratio
 
 
 @pytest.mark.parametrize(
