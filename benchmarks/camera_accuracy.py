@@ -9,7 +9,9 @@ pole shake, a passing truck or headlight flash in one frame, dusk (dim colour, d
 IR night mode (grey, dim, grainy, known to be night), an overcast day.
 
 Prints, for the held-back scenes: recall per fault class, per variant, per JPEG quality; the share
-of healthy clips flagged as a fault; the misses. The last line:
+of healthy clips flagged as a fault; the misses; the same for the baseline, the detector before
+issue 16 (``BASELINE_COMMIT``, read from git: phase correlation only, no colour checks) on the
+same clips, and the ratio of the two. The last line:
 ``min_fault_recall=… false_fault_rate=…`` (clip level, held-back scenes, shipped thresholds).
 
     .venv/bin/python benchmarks/camera_accuracy.py [--clips 2] [--seed 7]

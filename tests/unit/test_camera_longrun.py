@@ -12,6 +12,7 @@ confirmation count, is printed; the target is below one per camera-week.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -91,13 +92,14 @@ def _frame(source: Image, light: Light, rng: np.random.Generator, event: str) ->
     return image
 
 
-def run_camera_day(frames: list[Image], seed: int) -> tuple[int, int]:
-    """(confirmed false alarms, faulty single frames) over one simulated day of probes."""
+def run_camera_day(frames: list[Image], seed: int) -> tuple[int, Counter[str]]:
+    """(confirmed false alarms, faulty single frames by class) over a simulated day of probes."""
     rng = np.random.default_rng(seed)
     noon = _frame(frames[0], light_at(12.0, 0.0), rng, "")
     ref = decode_jpeg(encode_jpeg(noon, 70))
     monitor = ImageMonitor(to_gray(ref), ref_colour=colour_of(ref))  # default confirm count
-    alarms = faulty_frames = 0
+    alarms = 0
+    faulty_frames: Counter[str] = Counter()
     cloud = 0.0
     was_fault = False
     for n in range(HOURS * 3600 // INTERVAL_S):
@@ -112,7 +114,8 @@ def run_camera_day(frames: list[Image], seed: int) -> tuple[int, int]:
         seen = monitor.observe(
             decode_jpeg(data), data, at=float(n * INTERVAL_S), daylight=daylight_at(hour)
         )
-        faulty_frames += seen.verdict.health.is_fault
+        if seen.verdict.health.is_fault:
+            faulty_frames[seen.verdict.health.value] += 1
         fault = seen.confirmed.health.is_fault
         alarms += fault and not was_fault
         was_fault = fault
@@ -130,6 +133,6 @@ def test_a_day_and_night_of_healthy_cameras_raises_no_alarm() -> None:
     print(
         f"\n{len(cameras)} cameras x {HOURS} h at {INTERVAL_S} s: {alarms} false alarms "
         f"({per_camera_day:.2f} per camera-day; target < {1 / 7:.3f}); faulty single frames: "
-        + ", ".join(f"{name} {f}/{probes}" for name, (_, f) in results.items())
+        + "; ".join(f"{name} {dict(f)} of {probes}" for name, (_, f) in results.items())
     )
     assert alarms == 0, results
