@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -109,7 +109,7 @@ def test_availability_with_maintenance_in_local_time(stack: Stack) -> None:
         # Both windows were created after they began (they lie in the past): retroactive, with
         # who created them and when.
         assert (health["planned_maintenance_s"], health["retroactive_maintenance_s"]) == (0, 240)
-        (listed,) = body["maintenance"]  # type: ignore[misc]
+        (listed,) = cast("list[dict[str, object]]", body["maintenance"])
         assert (listed["retroactive"], listed["created_by"]) == (True, "devstack-admin")
         assert listed["reason"] == "Lau ống kính camera" and listed["created_at"]
         assert "Asia/Ho_Chi_Minh" in str(body["rules"])

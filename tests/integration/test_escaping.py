@@ -38,7 +38,7 @@ def test_device_names_read_back_unchanged(stack: Stack) -> None:
                 kind="camera",
                 status="up",
                 duration_ms=1.0,
-                metrics={"note": name},
+                metrics={"link_state": name},  # a declared text metric,
             )
             for name in NAMES
         ],
@@ -54,7 +54,7 @@ def test_device_names_read_back_unchanged(stack: Stack) -> None:
     _, body = api_get(stack, "/areas/son-vi-khu-6/status")
     assert sorted(d["device_id"] for d in body["devices"]) == sorted(NAMES)
     for device in body["devices"]:
-        assert device["metrics"]["note"] == device["device_id"]
+        assert device["metrics"]["link_state"] == device["device_id"]
         assert device["state"] == "up"
         assert device["in_catalog"] == (device["device_id"] in (NAMES[0], NAMES[-1]))
     # And straight from InfluxDB, to be sure the API did not mend anything.
