@@ -140,7 +140,8 @@ def _seed(stack: Stack) -> Known:
     )
     assert planned.status_code == 201, planned.text
     query = {
-        "from": (now - timedelta(hours=2)).astimezone(VIETNAM).isoformat(),
+        # a day: the shortest window a certificate may cover (docs/availability.md)
+        "from": (now - timedelta(days=1)).astimezone(VIETNAM).isoformat(),
         "to": (now + timedelta(minutes=5)).astimezone(VIETNAM).isoformat(),
         "set": CRITERIA_SET,
         "device": "uplink",
