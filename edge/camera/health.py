@@ -34,7 +34,7 @@ What each value means and the thresholds: ``docs/camera.md``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 import cv2
@@ -227,37 +227,16 @@ def _covered_fraction(
     return covered / textured if textured else 0.0
 
 
-@dataclass(frozen=True)
-class _Measured:
-    """Every value the verdict is chosen from."""
-
-    mean_luma: float
-    spread: float
-    luma_ratio: float
-    black_share: float
-    frame_diff: float | None
-    covered: float
-    match: float
-    sharpness_ratio: float
-    rotation: float
-    scale: float
-    shift: float
-    registered: bool
-    noise: float
-    stripes: float
-    glare: float
-    colour_shift: float | None
-    saturation_ratio: float | None
-
-
 def _measure(
     frame: Gray,
     reference: Gray,
     previous: Gray | None,
     colour: Colour | None,
     ref_colour: Colour | None,
+    daylight: bool | None,
     t: Thresholds,
-) -> _Measured:
+) -> Verdict:
+    """Every value the verdict is chosen from (its health still to be decided)."""
     mean_luma = float(frame.mean())
     low, high = np.percentile(frame, [1, 99])
     ref_luma = float(reference.mean())
@@ -280,24 +259,26 @@ def _measure(
     if colour is not None and ref_colour is not None and ref_colour.saturation >= MIN_SATURATION:
         colour_shift = colour.shift_from(ref_colour)
         saturation_ratio = colour.saturation / max(ref_colour.saturation, 0.02)
-    return _Measured(
+    return Verdict(
+        health=Health.OK,
         mean_luma=mean_luma,
-        spread=float(high - low),
+        luma_spread=float(high - low),
         luma_ratio=luma_ratio,
         black_share=float((frame < t.black_luma).mean()),
         frame_diff=frame_diff,
-        covered=_covered_fraction(small, ref_small, luma_ratio, t),
-        match=_ncc(small, ref_small),
+        covered_fraction=_covered_fraction(small, ref_small, luma_ratio, t),
+        scene_match=_ncc(small, ref_small),
         sharpness_ratio=_sharpness(frame) / ref_sharpness if ref_sharpness > 1e-6 else 1.0,
-        rotation=where.rotation_deg,
+        rotation_deg=where.rotation_deg,
         scale=where.scale,
-        shift=where.shift_fraction,
+        shift_fraction=where.shift_fraction,
         registered=where.registered,
-        noise=_excess_noise(frame, reference, luma_ratio),
-        stripes=stripe_level(frame) - stripe_level(seen) * min(luma_ratio, 1.5),
-        glare=glare_fraction(frame, seen),
+        noise_sigma=_excess_noise(frame, reference, luma_ratio),
+        stripe_level=stripe_level(frame) - stripe_level(seen) * min(luma_ratio, 1.5),
+        glare_fraction=glare_fraction(frame, seen),
         colour_shift=colour_shift,
         saturation_ratio=saturation_ratio,
+        daylight=daylight,
     )
 
 
@@ -308,35 +289,35 @@ def _excess_noise(frame: Gray, reference: Gray, luma_ratio: float) -> float:
     return float(np.sqrt(max(0.0, seen * seen - expected * expected)))
 
 
-def _turned(m: _Measured, t: Thresholds) -> bool:
+def _turned(m: Verdict, t: Thresholds) -> bool:
     return (
-        m.shift >= t.moved_shift
-        or abs(m.rotation) >= t.moved_rotation
+        m.shift_fraction >= t.moved_shift
+        or abs(m.rotation_deg) >= t.moved_rotation
         or abs(m.scale - 1) >= t.moved_scale
     )
 
 
-def _ir_stuck(m: _Measured, t: Thresholds, daylight: bool | None) -> bool:
+def _ir_stuck(m: Verdict, t: Thresholds) -> bool:
     """Night mode by day (grey picture), or day mode at night (a dark colour picture)."""
-    if daylight is None or m.saturation_ratio is None:
+    if m.daylight is None or m.saturation_ratio is None:
         return False
     grey = m.saturation_ratio < t.mono_saturation
     dark = m.mean_luma < t.dark_luma or m.luma_ratio < t.dark_ratio
-    return grey if daylight else (not grey and dark)
+    return grey if m.daylight else (not grey and dark)
 
 
-def _decide(m: _Measured, t: Thresholds, daylight: bool | None) -> Health:
-    if (m.mean_luma < t.black_luma and m.spread < t.black_spread) or (
-        m.black_share >= t.black_share and m.match < t.moved_match
+def _decide(m: Verdict, t: Thresholds) -> Health:
+    if (m.mean_luma < t.black_luma and m.luma_spread < t.black_spread) or (
+        m.black_share >= t.black_share and m.scene_match < t.moved_match
     ):
         return Health.BLACK
     if m.frame_diff is not None and m.frame_diff < t.frozen_diff:
         return Health.FROZEN
-    if m.glare >= t.glare_fraction:
+    if m.glare_fraction >= t.glare_fraction:
         return Health.GLARE
-    if m.covered >= t.cover_fraction:  # before noisy: a cover's edge is no interference
+    if m.covered_fraction >= t.cover_fraction:  # before noisy: a cover's edge is no interference
         return Health.COVERED
-    if m.noise >= t.noise_sigma or m.stripes >= t.stripe_level:
+    if m.noise_sigma >= t.noise_sigma or m.stripe_level >= t.stripe_level:
         return Health.NOISY
     if m.registered and _turned(m, t):  # a fit that held: a zoomed view is softer, not blurred
         return Health.MOVED
@@ -344,9 +325,9 @@ def _decide(m: _Measured, t: Thresholds, daylight: bool | None) -> Health:
     # detail out of a dim one (dusk, a colour picture at night), which then reads soft.
     if m.luma_ratio >= t.dim_ratio and m.sharpness_ratio < t.blur_ratio:
         return Health.BLURRED  # before a failed fit: a blurred view loses its features
-    if _turned(m, t) or m.match < t.moved_match:
+    if _turned(m, t) or m.scene_match < t.moved_match:
         return Health.MOVED
-    if _ir_stuck(m, t, daylight):
+    if _ir_stuck(m, t):
         return Health.IR_STUCK
     grey = m.saturation_ratio is not None and m.saturation_ratio < t.mono_saturation
     if m.colour_shift is not None and not grey and m.colour_shift >= t.cast_shift:
@@ -371,25 +352,5 @@ def analyze(
     ``daylight``: True by day, False at night, None when unknown (dusk, dawn, no clock).
     """
     frame = _match_shape(frame, reference)
-    m = _measure(frame, reference, previous, colour, ref_colour, thresholds)
-    return Verdict(
-        health=_decide(m, thresholds, daylight),
-        mean_luma=m.mean_luma,
-        luma_spread=m.spread,
-        luma_ratio=m.luma_ratio,
-        frame_diff=m.frame_diff,
-        covered_fraction=m.covered,
-        shift_fraction=m.shift,
-        scene_match=m.match,
-        sharpness_ratio=m.sharpness_ratio,
-        rotation_deg=m.rotation,
-        scale=m.scale,
-        registered=m.registered,
-        black_share=m.black_share,
-        noise_sigma=m.noise,
-        stripe_level=m.stripes,
-        glare_fraction=m.glare,
-        colour_shift=m.colour_shift,
-        saturation_ratio=m.saturation_ratio,
-        daylight=daylight,
-    )
+    measured = _measure(frame, reference, previous, colour, ref_colour, daylight, thresholds)
+    return replace(measured, health=_decide(measured, thresholds))
