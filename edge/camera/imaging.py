@@ -21,12 +21,7 @@ from edge.camera.grade import GradeSnapshot
 from edge.camera.health import DEFAULT_THRESHOLDS, Gray, Health, to_gray
 from edge.camera.monitor import ImageMonitor
 from edge.camera.quality import colour_of
-from edge.camera.reference import (
-    load_reference,
-    load_reference_colour,
-    reference_path,
-    save_reference,
-)
+from edge.camera.reference import load_stored, reference_path, save_reference
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +69,13 @@ class CameraImaging:
         mtime = self._stored_mtime()
         if mtime is None or mtime == self._mtime or self.path is None:
             return
-        reference = load_reference(self.path)
-        if reference is None:
+        stored = load_stored(self.path)  # one read: gray and colour of the same file
+        if stored is None:
             logger.warning("camera %s: the stored reference does not decode", self.device_id)
             return
+        reference, colour = stored
         self._mtime = mtime
         self._taken_at = mtime
-        colour = load_reference_colour(self.path)
         if self.monitor is None:
             self.monitor = ImageMonitor(
                 reference,

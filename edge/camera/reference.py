@@ -44,18 +44,23 @@ def save_reference(path: Path, image: npt.NDArray[np.uint8]) -> Gray:
     return gray
 
 
+def load_stored(path: Path) -> tuple[Gray, Colour | None] | None:
+    """The stored reference's gray analysis image and its colour (None for a grey reference),
+    from one read of the file; None when there is none (or it is unreadable)."""
+    image = _read(path)
+    return None if image is None else (to_gray(image), colour_of(image))
+
+
 def load_reference(path: Path) -> Gray | None:
     """The stored reference, or None when there is none (or it is unreadable)."""
-    if not path.exists():
-        return None
-    image = _read(path)
-    return None if image is None else to_gray(image)
+    stored = load_stored(path)
+    return None if stored is None else stored[0]
 
 
 def load_reference_colour(path: Path) -> Colour | None:
     """The stored reference's colour; None for a grey reference (or none at all)."""
-    image = _read(path)
-    return None if image is None else colour_of(image)
+    stored = load_stored(path)
+    return None if stored is None else stored[1]
 
 
 def _read(path: Path) -> npt.NDArray[np.uint8] | None:
