@@ -16,6 +16,7 @@ COPY gateway gateway
 COPY ingest ingest
 COPY alerts alerts
 COPY api api
+COPY catalog catalog
 COPY tsdb tsdb
 COPY servicekit servicekit
 COPY devstack devstack

@@ -10,6 +10,7 @@ import threading
 from alerts.routing import Routing, RoutingError, load
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
+from catalog.db import SchemaNotCurrent
 from servicekit.metrics import serve
 from servicekit.settings import load_or_explain
 
@@ -32,7 +33,11 @@ def main() -> int:
         logging.getLogger("alerts").warning(
             "no SMARTAREA_ALERTS_ROUTING_FILE: incidents are recorded, nobody is notified"
         )
-    service = AlertService(settings, routing)
+    try:
+        service = AlertService(settings, routing)
+    except SchemaNotCurrent as exc:
+        print(f"error: SMARTAREA_DATABASE_URL: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

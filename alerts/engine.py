@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from contract.models import DeviceKind, DeviceResult, Presence, PresenceState, Status
-from ingest.fastreport import AnyReport, FastResult
+from contract.fastreport import ReceivedReport, ReceivedResult
+from contract.models import DeviceKind, Presence, PresenceState, Status
 
 FLAP_WINDOW = 21  # results; 20 transitions, as Icinga
 LIVE_MEMORY = 512  # live results kept per device, to close late incidents at their true time
@@ -183,7 +183,7 @@ class Engine:
             agent = self._agents[(area_id, agent_id)] = _Agent(area_id, agent_id)
         return agent
 
-    def is_late(self, report: AnyReport, now: datetime) -> bool:
+    def is_late(self, report: ReceivedReport, now: datetime) -> bool:
         """Older than the newest report of its agent (an outbox draining after a cut, oldest
         first, behind a fresh cycle), or older than ``late_after_s``: history, not news."""
         agent = self._agents.get((report.area_id, report.agent_id))
@@ -191,7 +191,7 @@ class Engine:
             return True
         return report.observed_at < now - timedelta(seconds=self.rules.late_after_s)
 
-    def report(self, report: AnyReport, now: datetime) -> list[Effect]:
+    def report(self, report: ReceivedReport, now: datetime) -> list[Effect]:
         agent = self._agent(report.area_id, report.agent_id)
         late = self.is_late(report, now)
         effects: list[Effect] = []
@@ -203,7 +203,7 @@ class Engine:
             if agent.unreachable:
                 effects.append(self._reachable(agent, at))
         # The uplink first: a camera result in the same report is judged knowing the fibre's state.
-        results: list[DeviceResult | FastResult] = list(report.results)
+        results: list[ReceivedResult] = list(report.results)
         order = sorted(results, key=lambda r: r.kind is not DeviceKind.UPLINK)
         for result in order:
             agent.devices[result.device_id] = result.kind
@@ -284,7 +284,7 @@ class Engine:
         return None
 
     def _result(
-        self, agent: _Agent, result: DeviceResult | FastResult, at: datetime, late: bool
+        self, agent: _Agent, result: ReceivedResult, at: datetime, late: bool
     ) -> list[Effect]:
         area, device, kind = agent.area_id, result.device_id, str(result.kind)
         tracks = self._late if late else self._live

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.messages import Names
-from api.catalog.db import Catalog
-from api.catalog.models import Area, Device
+from catalog.db import Catalog
+from catalog.models import Area, Device
 
 logger = logging.getLogger(__name__)
 CACHE_S = 300.0

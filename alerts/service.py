@@ -28,14 +28,21 @@ from alerts.names import CatalogNames
 from alerts.routing import Routing
 from alerts.senders import Senders
 from alerts.settings import AlertsSettings
-from api.catalog.db import Catalog, migrate
-from api.catalog.incidents import Delivery, Incident, IncidentDevice, IncidentEvent
-from api.catalog.models import Area, MaintenanceWindow
-from api.maintenance import occurrences
+from catalog.db import Catalog, require_current
+from catalog.incidents import (
+    Delivery,
+    Incident,
+    IncidentDevice,
+    IncidentEvent,
+    IncidentState,
+    resolve,
+)
+from catalog.maintenance import occurrences
+from catalog.models import Area, MaintenanceWindow
 from contract import topics
+from contract.decode import Limits, Rejection, decode
+from contract.fastreport import ReceivedReport
 from contract.models import Presence
-from ingest.decode import Limits, Rejection, decode
-from ingest.fastreport import AnyReport
 from servicekit.mqtt import consumer_client
 
 logger = logging.getLogger(__name__)
@@ -66,7 +73,11 @@ class AlertService:
         self.routing = routing or Routing()
         self.counters: Counter[str] = Counter()
         self.catalog = Catalog(settings.database_url)
-        migrate(self.catalog.engine)
+        try:
+            require_current(self.catalog.engine)
+        except BaseException:
+            self.catalog.close()
+            raise
         self.engine = Engine(rules_from(settings), muted=self._muted)
         self.grouper = Grouper(settings.alerts_group_window_s)
         self.dispatcher = Dispatcher(
@@ -144,7 +155,9 @@ class AlertService:
         """Incidents left open by a previous run stay open, and close when the data says so."""
         with self.catalog.sessions() as session:
             rows = session.execute(
-                select(Incident).where(Incident.state != "resolved", Incident.late.is_(False))
+                select(Incident).where(
+                    Incident.state != IncidentState.RESOLVED, Incident.late.is_(False)
+                )
             ).scalars()
             for row in rows:
                 key = self.engine.restore(row.area_id, row.agent_id, row.kind, row.device_id)
@@ -220,7 +233,7 @@ class AlertService:
         if message.qos:
             client.ack(message.mid, message.qos)
 
-    def handle(self, message: AnyReport | Presence, now: datetime) -> None:
+    def handle(self, message: ReceivedReport | Presence, now: datetime) -> None:
         """Run one decoded message through the engine and record what it found."""
         with self._lock:
             if isinstance(message, Presence):
@@ -250,7 +263,7 @@ class AlertService:
                 severity=effect.severity,
                 reason=effect.reason,
                 detail=effect.detail,
-                state="open",
+                state=IncidentState.OPEN,
                 opened_at=effect.at,
                 suppressed=effect.suppressed_by is not None,
                 suppressed_by=effect.suppressed_by,
@@ -286,12 +299,8 @@ class AlertService:
             row = session.get(Incident, incident_id)
             if row is None:
                 return
-            if row.state != "resolved":
-                row.state = "resolved"
-                row.resolved_at = effect.at
-                row.events.append(
-                    IncidentEvent(at=effect.at, kind="resolved", actor=ACTOR, detail={"by": "data"})
-                )
+            if row.state != IncidentState.RESOLVED:
+                resolve(row, effect.at, ACTOR, by_data=True)
             elif effect.late and row.resolved_by is None:
                 row.resolved_at = effect.at  # later late failures moved the end
             else:
@@ -378,7 +387,7 @@ class AlertService:
         with self.catalog.transaction() as session:
             rows = session.execute(
                 select(Incident).where(
-                    Incident.state == "open",
+                    Incident.state == IncidentState.OPEN,
                     Incident.suppressed.is_(False),
                     Incident.escalated_at.is_(None),
                     Incident.created_at <= due,

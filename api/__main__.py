@@ -1,7 +1,6 @@
 """``python -m api``: serve the API (default), or manage the catalog from the command line.
 
     python -m api [serve]
-    python -m api migrate
     python -m api create-user NAME --role ROLE [--commune ID ...] [--area ID ...] [--with-token L]
     python -m api create-token NAME [--days N] [--label TEXT]
     python -m api import-catalog FILE
@@ -10,6 +9,7 @@
     python -m api rollup-job [--once]        (availability roll-ups; see api/rollup_job.py)
 
 Settings come from SMARTAREA_* variables; a wrong one stops the command and names the variable.
+Every command needs the catalog's schema current (``python -m catalog migrate`` first).
 Passwords are read from standard input (one line) or generated and printed once.
 """
 
@@ -32,14 +32,14 @@ from sqlalchemy.orm import Session
 
 from api.access import Role
 from api.accounts import AccountError, create_user, issue_token
-from api.catalog.db import Catalog, migrate
-from api.catalog.io import CatalogFileError, export_catalog, import_catalog
-from api.catalog.models import Area
+from api.catalogfile import CatalogFileError, export_catalog, import_catalog
 from api.criteria.service import SetConflict, store_set
 from api.criteria.sets import CriteriaSetError
 from api.main import create_app
 from api.rollup_job import run_once
 from api.settings import ApiSettings
+from catalog.db import Catalog, SchemaNotCurrent, require_current
+from catalog.models import Area
 from servicekit.settings import load_or_explain
 from tsdb.influxql import InfluxQL
 from tsdb.writer import InfluxV1Writer
@@ -69,7 +69,6 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m api", description="smartarea API")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve the HTTP API (the default)")
-    sub.add_parser("migrate", help="bring the catalog schema up to date")
     user = sub.add_parser("create-user", help="add a user")
     user.add_argument("username")
     user.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -152,7 +151,7 @@ def _rollup_job(settings: ApiSettings, args: argparse.Namespace) -> int:
         token,
     )
     catalog = Catalog(settings.database_url)
-    migrate(catalog.engine)
+    require_current(catalog.engine)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -196,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_or_explain(ApiSettings)
     if settings is None:
         return 2
+    catalog = Catalog(settings.database_url)
+    try:
+        require_current(catalog.engine)
+    except SchemaNotCurrent as exc:
+        print(f"error: SMARTAREA_DATABASE_URL: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        catalog.close()
     if args.command in (None, "serve"):
         uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
         return 0
@@ -203,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         return _rollup_job(settings, args)
     catalog = Catalog(settings.database_url)
     try:
-        migrate(catalog.engine)
-        if args.command != "migrate":
-            with catalog.transaction() as session:
-                COMMANDS[args.command](session, f"cli:{getpass.getuser()}", args)
+        with catalog.transaction() as session:
+            COMMANDS[args.command](session, f"cli:{getpass.getuser()}", args)
     except (AccountError, CatalogFileError, CriteriaSetError, SetConflict, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -26,10 +26,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.catalog.db import Catalog
-from api.catalog.models import Area, Token, User
 from api.i18n import text
 from api.security import token_digest
+from catalog.db import Catalog
+from catalog.models import Area, Token, User
 
 
 class Role(StrEnum):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Role
-from api.catalog import audit
-from api.catalog.models import Area, Commune, Token, User, UserScope
 from api.i18n import text
 from api.security import hash_password, new_token, token_digest
+from catalog import audit
+from catalog.models import Area, Commune, Token, User, UserScope
 
 
 class AccountError(ValueError):

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from api.availability.model import AreaAvailability, CatalogDevice, MaintenanceSpan
 from api.availability.service import device_availability
-from api.catalog.models import Area, MaintenanceWindow
-from api.criteria.models import Declaration, Document
-from api.maintenance import intervals
+from catalog.criteria import Declaration, Document
+from catalog.maintenance import intervals
+from catalog.models import Area, MaintenanceWindow
 from contract.models import DeviceKind
 from tsdb.influxql import InfluxQL
 

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 
 from api.access import REFUSALS
 from api.bodylimit import BodyLimit
-from api.catalog.db import Catalog, migrate
 from api.commands import CommandPublisher, Cooldown
 from api.routes import (
     areas,
@@ -33,6 +32,7 @@ from api.routes import (
 from api.settings import ApiSettings
 from api.throttle import LoginThrottle
 from api.ui import routes as ui
+from catalog.db import Catalog, require_current
 from tsdb.influxql import InfluxQL
 
 ROUTERS = tuple(
@@ -84,7 +84,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             settings.influx_url, settings.influx_database, settings.influx_username, password, token
         )
         app.state.catalog = Catalog(settings.database_url)
-        migrate(app.state.catalog.engine)
+        require_current(app.state.catalog.engine)  # migrating is a deployment step
         # Connects on the first command: a dashboard that never sends one opens no connection.
         app.state.commands = CommandPublisher(
             settings.mqtt_host,

@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from alerts.engine import Engine
+from contract.fastreport import received
 from contract.models import DeviceKind, DeviceResult, Report, Status
 
 
@@ -72,7 +73,7 @@ def main() -> None:
     data = payloads(args.areas, args.cycles)
 
     started = time.perf_counter()
-    reports = [Report.model_validate_json(p) for p in data]
+    reports = [received(Report.model_validate_json(p)) for p in data]
     decode_s = time.perf_counter() - started
 
     engine = Engine()

@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contract import topics
+from contract.fastreport import received
 from contract.models import DeviceResult, Report
 from devstack.processes import Child, child_env, free_port, python_module, wait_until
 from devstack.servers import InfluxDB, Mosquitto
@@ -233,7 +234,7 @@ def raw_limit(influx: InfluxDB, fleet: list[tuple[str, bytes]], reports: int) ->
         report = Report.model_validate_json(
             stamp(payload, base + timedelta(minutes=i // len(fleet)))
         )
-        lines += report_lines(report, base)
+        lines += report_lines(received(report), base)
     writer = InfluxV1Writer(influx.url, "raw")
     started = time.monotonic()
     for at in range(0, len(lines), RAW_BATCH):

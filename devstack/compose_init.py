@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from api.access import Role
 from api.accounts import create_user
-from api.catalog.db import Catalog, migrate
-from api.catalog.io import import_catalog
-from api.catalog.models import User
+from api.catalogfile import import_catalog
 from api.criteria.service import store_set
 from api.settings import ApiSettings
+from catalog.db import Catalog, migrate
+from catalog.models import User
 from devstack.demo import catalog_document, load_fleet
 from servicekit.settings import load_or_explain
 

@@ -39,6 +39,7 @@ class Stack:
     influxdb: InfluxDB = field(init=False)
     ingest: Child | None = None
     api: Child | None = None
+    catalog_migrated: bool = False
 
     def __post_init__(self) -> None:
         if self.secure:
@@ -89,10 +90,20 @@ class Stack:
         ready = self.metrics_url.replace("/metrics", "/readyz")
         self.ingest.wait_ready(lambda: _http_ok(ready), timeout=30)
 
+    def migrate_catalog(self) -> None:
+        """``python -m catalog migrate``, the deployment step, once before anything uses it."""
+        if not self.catalog_migrated:
+            self._run("catalog", "migrate")
+            self.catalog_migrated = True
+
     def api_cli(self, *args: str, stdin: str = "") -> str:
         """Run ``python -m api ARGS`` against this stack's catalog; its standard output."""
+        self.migrate_catalog()
+        return self._run("api", *args, stdin=stdin)
+
+    def _run(self, module: str, *args: str, stdin: str = "") -> str:
         done = subprocess.run(
-            python_module("api", *args),
+            python_module(module, *args),
             env=self.env(),
             input=stdin,
             capture_output=True,
@@ -101,7 +112,8 @@ class Stack:
             timeout=60,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"python -m api {' '.join(args)} failed: {done.stderr.strip()}")
+            command = " ".join((module, *args))
+            raise RuntimeError(f"python -m {command} failed: {done.stderr.strip()}")
         return done.stdout
 
     def load_catalog(self, yaml_text: str) -> str:
@@ -111,6 +123,7 @@ class Stack:
         return self.api_cli("import-catalog", str(path)).strip()
 
     def start_api(self) -> Child:
+        self.migrate_catalog()
         if not self.api_token:
             output = self.api_cli(
                 "create-user",

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from contract import topics
-from contract.models import PresenceState, Report
+from contract.decode import Limits, Reason, Rejection, decode
+from contract.fastreport import ReceivedReport
+from contract.models import PresenceState
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits, Reason, Rejection, decode
 from ingest.devices import DeviceBound
-from ingest.fastreport import FastReport
 from ingest.points import presence_lines, report_lines
 from tsdb.lineprotocol import UnwritableValue
 
@@ -126,14 +126,14 @@ class Batcher:
             self._refuse(batch, message, decoded)
             return
         agent = (decoded.area_id, decoded.agent_id)
-        if isinstance(decoded, Report | FastReport):
+        if isinstance(decoded, ReceivedReport):
             ids = (result.device_id for result in decoded.results)
             too_many = self.devices.admit(decoded.area_id, decoded.agent_id, ids)
             if too_many is not None:
                 self._refuse(batch, message, Rejection(Reason.TOO_MANY_DEVICES, too_many))
                 return
         try:
-            if isinstance(decoded, Report | FastReport):
+            if isinstance(decoded, ReceivedReport):
                 # The report leaves once its probes are done: cycle_ms after observed_at.
                 cycle_s = float(decoded.agent_metrics.get("cycle_ms", 0.0)) / 1000
                 cycle_s = min(max(0.0, cycle_s), decoded.interval_s)
@@ -154,7 +154,7 @@ class Batcher:
             return
         batch.lines += lines
         batch.owners += [index] * len(lines)
-        if isinstance(decoded, Report | FastReport):
+        if isinstance(decoded, ReceivedReport):
             batch.reports += 1
             batch.observed.append(decoded.observed_at.timestamp())
             batch.report_ids[index] = ReportId(decoded.area_id, decoded.agent_id, decoded.seq)

@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.decode import Rejection
+from contract.decode import Rejection
 from ingest.metrics import Metrics
 
 logger = logging.getLogger(__name__)

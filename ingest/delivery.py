@@ -20,9 +20,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from contract.decode import Reason, Rejection
 from ingest.batch import Batch, RefusedId
 from ingest.deadletter import DeadLetters
-from ingest.decode import Reason, Rejection
 from ingest.metrics import Metrics
 from tsdb.writer import Misconfigured, Rejected, Retryable, TooLarge, Writer
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from contract.models import DeviceKind, DeviceResult, Presence, Status
-from ingest.fastreport import AnyReport, FastResult
+from contract.fastreport import ReceivedReport, ReceivedResult
+from contract.models import DeviceKind, Presence, Status
 from tsdb.fingerprint import device_set_digest
 from tsdb.lineprotocol import (
     FieldValue,
@@ -46,7 +46,7 @@ _KIND = {kind: kind.value for kind in DeviceKind}
 _EXACT_INT = 2**53  # below it an integer and its float print the same digits (no exponent)
 
 
-def _device_line(measurement: str, tags: str, result: DeviceResult | FastResult, when: int) -> str:
+def _device_line(measurement: str, tags: str, result: ReceivedResult, when: int) -> str:
     """One device point, formatted as ``line()`` would (a test holds them equal) but faster: the
     contract's patterns guarantee that field keys (fixed names, metric names ``[a-z0-9_]``), the
     reason code and the measurement need no escaping. (key, text) pairs sorted by key: line()'s
@@ -77,7 +77,7 @@ def _device_line(measurement: str, tags: str, result: DeviceResult | FastResult,
 
 
 def report_lines(
-    report: AnyReport, received_at: datetime, clock_offset_s: float | None = None
+    report: ReceivedReport, received_at: datetime, clock_offset_s: float | None = None
 ) -> list[str]:
     when = timestamp_ns(report.observed_at)
     # Tags in key order: agent, area (escaped once per report), then device.

@@ -39,11 +39,11 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import topics
+from contract.decode import Limits, Reason
 from contract.models import RECEIPT_SCHEMA
 from ingest.batch import Batch, Batcher, Incoming
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits, Reason
 from ingest.delivery import Delivery, Stopped
 from ingest.devices import DeviceBound
 from ingest.metrics import Metrics

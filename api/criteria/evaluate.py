@@ -20,8 +20,6 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.availability.model import AreaAvailability, Figures
-from api.catalog.models import Area
-from api.criteria.models import Declaration, Document
 from api.criteria.sets import (
     CriteriaSetFile,
     Criterion,
@@ -31,6 +29,8 @@ from api.criteria.sets import (
     Source,
     Text,
 )
+from catalog.criteria import Declaration, Document
+from catalog.models import Area
 
 Verdict = Literal["pass", "fail", "insufficient_data"]
 

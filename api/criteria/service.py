@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import evidence
-from api.catalog import audit
-from api.catalog.models import Area
 from api.criteria.evaluate import Evaluation, Inputs, evaluate
-from api.criteria.models import CriteriaSet
 from api.criteria.sets import CriteriaSetFile, parse
+from catalog import audit
+from catalog.criteria import CriteriaSet
+from catalog.models import Area
 from tsdb.influxql import InfluxQL
 
 

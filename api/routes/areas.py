@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
-from api.catalog.models import Area
 from api.deps import influx, settings
 from api.i18n import text
 from api.settings import ApiSettings
 from api.status import AreaStatus, ExpectedDevice, area_status
+from catalog.models import Area
 from contract.models import DeviceKind
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError

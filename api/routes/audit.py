@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
 from api.bounds import ROW_ID_MAX
-from api.catalog.models import AuditEntry
+from catalog.models import AuditEntry
 
 router = APIRouter(tags=["audit"])
 

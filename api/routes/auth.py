@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from api.access import Action, Caller, authorize, current_caller, db_session
 from api.accounts import AccountError, issue_token, purge_expired, revoke_token
 from api.bounds import Input
-from api.catalog.models import User
 from api.deps import settings
 from api.i18n import text
 from api.security import verify_password
 from api.settings import ApiSettings
 from api.throttle import LoginThrottle
+from catalog.models import User
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -18,10 +18,10 @@ from api import evidence
 from api.access import Action, Caller, authorize, db_session
 from api.availability.model import AreaAvailability
 from api.bounds import Instant
-from api.catalog.models import Area
 from api.deps import influx, settings
 from api.i18n import text
 from api.settings import ApiSettings
+from catalog.models import Area
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 

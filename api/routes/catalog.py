@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
 from api.bounds import Input
-from api.catalog import audit
-from api.catalog.io import CatalogFileError, Name, export_catalog, import_catalog
-from api.catalog.models import Area, AreaParent, Commune, Province
+from api.catalogfile import CatalogFileError, Name, export_catalog, import_catalog
 from api.i18n import text
+from catalog import audit
+from catalog.models import Area, AreaParent, Commune, Province
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 router = APIRouter(tags=["catalog"])

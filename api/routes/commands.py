@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, Problem, authorize, db_session
-from api.catalog import audit
-from api.catalog.models import Agent
 from api.commands import BrokerUnavailable, CommandPublisher, Cooldown
 from api.deps import cooldown, influx, publisher
 from api.i18n import text
 from api.status import agent_presence
+from catalog import audit
+from catalog.models import Agent
 from contract import topics
 from contract.models import Command, CommandName
 from contract.topics import SLUG_MAX, SLUG_PATTERN

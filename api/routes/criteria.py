@@ -28,15 +28,15 @@ from api import evidence
 from api.access import Action, Caller, Problem, authorize, db_session
 from api.availability.model import MIN_CERTIFICATE_WINDOW
 from api.bounds import ROW_ID_MAX, Input, Instant, PlainText
-from api.catalog import audit
-from api.catalog.models import Area, Commune, MaintenanceWindow, User
 from api.criteria import report
 from api.criteria.evaluate import Evaluation
-from api.criteria.models import CriteriaSet, Declaration, Document, IssuedReport
 from api.criteria.service import SetConflict, evaluate_area, latest_set, store_set
 from api.criteria.sets import CriteriaSetError
 from api.deps import influx, settings
 from api.settings import ApiSettings
+from catalog import audit
+from catalog.criteria import CriteriaSet, Declaration, Document, IssuedReport
+from catalog.models import Area, Commune, MaintenanceWindow, User
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from api.access import SEES_EVERYTHING, Action, Caller, Problem, authorize, db_session
 from api.bounds import ROW_ID_MAX, Input, Instant
-from api.catalog import audit
-from api.catalog.incidents import Incident, IncidentEvent
-from api.catalog.models import Area
 from api.deps import influx, settings
 from api.i18n import language
 from api.settings import ApiSettings
 from api.status import ExpectedDevice, area_status
+from catalog import audit, incidents
+from catalog.incidents import Incident, IncidentEvent, IncidentState
+from catalog.models import Area
 from contract.models import DeviceKind
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
@@ -38,7 +38,7 @@ from tsdb.influxql import InfluxQL, QueryError
 router = APIRouter(tags=["incidents"])
 AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 IncidentId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
-State = Literal["open", "acknowledged", "resolved"]
+State = Literal["open", "acknowledged", "resolved"]  # IncidentState's values, for the schema
 # "unresolved": open and acknowledged together, the technician's working board
 StateFilter = Literal["open", "acknowledged", "resolved", "unresolved"]
 Kind = Literal["device_down", "area_unreachable", "flapping"]
@@ -129,7 +129,7 @@ def _filtered(
             Incident.area_id.in_(select(Area.id).where(Area.commune_id == commune_id))
         )
     if state == "unresolved":
-        query = query.where(Incident.state != "resolved")
+        query = query.where(Incident.state != IncidentState.RESOLVED)
     elif state is not None:
         query = query.where(Incident.state == state)
     if kind is not None:
@@ -212,23 +212,17 @@ def get_incident(
     return IncidentDetail(**IncidentOut.of(row).model_dump(), events=events)
 
 
-def _write(
-    session: Session,
-    caller: Caller,
-    row: Incident,
-    kind: str,
-    note: str | None,
-    detail: dict[str, object] | None = None,
+def _audited(
+    session: Session, caller: Caller, row: Incident, event: IncidentEvent
 ) -> IncidentDetail:
-    now = datetime.now(UTC)
-    row.events.append(IncidentEvent(at=now, kind=kind, actor=caller.username, note=note))
+    """Commit the change with its audit entry; the incident as it now is."""
     audit.record(
         session,
         caller.username,
-        f"incident.{kind}",
+        f"incident.{event.kind}",
         f"incident:{row.id}",
-        {"area_id": row.area_id, **(detail or {})},
-        note,
+        {"area_id": row.area_id},
+        event.note,
     )
     session.commit()
     events = [EventOut.model_validate(e, from_attributes=True) for e in row.events]
@@ -248,12 +242,11 @@ def acknowledge(
     session: Annotated[Session, Depends(db_session)],
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
-    if row.state != "open":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the incident is {row.state} already")
-    row.state = "acknowledged"
-    row.acknowledged_at = datetime.now(UTC)
-    row.acknowledged_by = caller.username
-    return _write(session, caller, row, "acknowledged", body.note)
+    try:
+        event = incidents.acknowledge(row, datetime.now(UTC), caller.username, body.note)
+    except incidents.StateChangeRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return _audited(session, caller, row, event)
 
 
 @router.post(
@@ -269,7 +262,8 @@ def annotate(
     session: Annotated[Session, Depends(db_session)],
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
-    return _write(session, caller, row, "note", body.note)
+    event = incidents.annotate(row, datetime.now(UTC), caller.username, body.note)
+    return _audited(session, caller, row, event)
 
 
 @router.post(
@@ -294,16 +288,14 @@ def resolve(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
-    if row.state == "resolved":
+    if row.state == IncidentState.RESOLVED:
         raise HTTPException(status.HTTP_409_CONFLICT, "the incident is resolved already")
     still = _still_failing(session, db, config, row)
     if still is not None:
         lang = language(accept_language)
         raise HTTPException(status.HTTP_409_CONFLICT, _REFUSAL[still][lang])
-    row.state = "resolved"
-    row.resolved_at = datetime.now(UTC)
-    row.resolved_by = caller.username
-    return _write(session, caller, row, "resolved", body.note)
+    event = incidents.resolve(row, datetime.now(UTC), caller.username, body.note)
+    return _audited(session, caller, row, event)
 
 
 _REFUSAL = {

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
 from api.bounds import ROW_ID_MAX, Input, Instant
-from api.catalog import audit
-from api.catalog.models import Device, MaintenanceWindow
+from catalog import audit
+from catalog.models import Device, MaintenanceWindow
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 router = APIRouter(prefix="/areas/{area_id}/maintenance", tags=["maintenance"])

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
-from api.catalog.models import Area, Commune, Device
 from api.deps import influx, settings
 from api.i18n import text
 from api.rollup import ProvinceStatus, province_status
 from api.settings import ApiSettings
+from catalog.models import Area, Commune, Device
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 

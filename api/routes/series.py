@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, db_session
 from api.bounds import Instant
-from api.catalog.models import Device
 from api.deps import influx
 from api.i18n import text
 from api.series import MAX_POINTS, MetricSeries, metric_series
+from catalog.models import Device
 from contract.models import FLAG_METRICS, TEXT_METRICS
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError, QueryRefused

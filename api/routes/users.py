@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 from api.access import Action, Caller, Problem, Role, authorize, current_caller, db_session
 from api.accounts import AccountError, change_password, create_user, update_user
 from api.bounds import Input
-from api.catalog.models import User
 from api.i18n import text
 from api.routes.auth import unlocked
 from api.security import verify_password
+from catalog.models import User
 
 router = APIRouter(tags=["users"])
 USERNAME = r"^[^\s/]{1,100}$"  # Vietnamese letters welcome; no spaces or slashes (it is a path)

@@ -30,9 +30,9 @@ from alerts.service import AlertService
 from alerts.settings import AlertsSettings
 from api.access import Role
 from api.accounts import create_user, issue_token
-from api.catalog.db import Catalog, migrate
-from api.catalog.incidents import Delivery, Incident
-from api.catalog.models import Area, Commune, MaintenanceWindow, Province
+from catalog.db import Catalog, migrate
+from catalog.incidents import Delivery, Incident
+from catalog.models import Area, Commune, MaintenanceWindow, Province
 from contract.models import DeviceKind, PresenceState, Status
 from devstack.processes import Child, child_env, free_port, port_open, python_module
 from devstack.servers import Mosquitto

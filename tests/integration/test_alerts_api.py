@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from api.access import Role
 from api.accounts import create_user, issue_token
-from api.catalog.db import Catalog, migrate
-from api.catalog.incidents import Incident, IncidentEvent
-from api.catalog.models import Area, AuditEntry, Commune, Province
+from catalog.db import Catalog, migrate
+from catalog.incidents import Incident, IncidentEvent
+from catalog.models import Area, AuditEntry, Commune, Province
 from devstack.processes import Child, child_env, free_port, port_open, python_module
 
 A, A2, B = "son-vi-khu-6", "son-vi-khu-7", "phuc-khanh-thon-1"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from api.catalog.db import Catalog, migrate
-from api.catalog.incidents import Delivery, Incident
-from api.catalog.models import Area, Commune, Province
+from catalog.db import Catalog, migrate
+from catalog.incidents import Delivery, Incident
+from catalog.models import Area, Commune, Province
 from contract.models import DeviceKind, Status
 from devstack.processes import Child, child_env, free_port, python_module
 from devstack.servers import Mosquitto

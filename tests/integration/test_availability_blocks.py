@@ -9,6 +9,7 @@ import pytest
 from api.availability import device_availability, materialize, source
 from api.availability.service import LOCAL
 from api.rollup_job import run_once
+from contract.fastreport import received
 from contract.models import DeviceResult, Report
 from devstack.servers import InfluxDB
 from ingest.points import report_lines
@@ -51,7 +52,7 @@ def _reports(start: datetime, hours: int) -> list[str]:
                 DeviceResult(device_id="uplink", kind="uplink", status="up", duration_ms=2.0),
             ],
         )
-        lines += report_lines(report, at)
+        lines += report_lines(received(report), at)
     return lines
 
 

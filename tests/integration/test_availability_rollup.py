@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from api import rollup
 from api.rollup import province_status
 from api.status import ExpectedDevice, area_status
+from contract.fastreport import ReceivedReport, received
 from contract.models import DeviceKind, DeviceResult, Report
 from devstack.servers import InfluxDB
 from ingest.points import report_lines
@@ -15,23 +16,25 @@ from tsdb.lineprotocol import line
 from tsdb.writer import InfluxV1Writer
 
 
-def _report(area: str, at: datetime, statuses: dict[str, str], agent: str = "") -> Report:
-    return Report(
-        area_id=area,
-        agent_id=agent or f"agent-{area}",
-        seq=0,
-        observed_at=at,
-        interval_s=60,
-        results=[
-            DeviceResult(
-                device_id=device,
-                kind="uplink" if device == "uplink" else "camera",
-                status=status,
-                reason=None if status == "up" else "timeout",
-                duration_ms=5.0,
-            )
-            for device, status in statuses.items()
-        ],
+def _report(area: str, at: datetime, statuses: dict[str, str], agent: str = "") -> ReceivedReport:
+    return received(
+        Report(
+            area_id=area,
+            agent_id=agent or f"agent-{area}",
+            seq=0,
+            observed_at=at,
+            interval_s=60,
+            results=[
+                DeviceResult(
+                    device_id=device,
+                    kind="uplink" if device == "uplink" else "camera",
+                    status=status,
+                    reason=None if status == "up" else "timeout",
+                    duration_ms=5.0,
+                )
+                for device, status in statuses.items()
+            ],
+        )
     )
 
 

@@ -24,8 +24,8 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from api.catalog.db import Catalog
-from api.catalog.incidents import Incident, IncidentEvent
+from catalog.db import Catalog
+from catalog.incidents import Incident, IncidentEvent
 from devstack.camsim import CameraFleet
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack

@@ -11,9 +11,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import topics
+from contract.decode import Reason
 from contract.models import DeviceResult, Report
 from devstack.servers import InfluxDB, Mosquitto
-from ingest.decode import Reason
 from ingest.service import IngestService
 from tests.integration.conftest import Publish, count_points, ingest_settings, wait_for
 from tsdb.writer import InfluxV1Writer

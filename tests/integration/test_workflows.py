@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from selenium.webdriver.common.by import By
 
-from api.catalog.db import Catalog
-from api.catalog.incidents import Incident, IncidentEvent
+from catalog.db import Catalog
+from catalog.incidents import Incident, IncidentEvent
 from contract import topics
 from contract.models import DeviceKind, DeviceResult, Presence, PresenceState, Report, Status
 from devstack.stack import Stack

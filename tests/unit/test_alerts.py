@@ -16,6 +16,7 @@ from alerts.messages import Item, Message, Names, render
 from alerts.routing import Contact, Routing, RoutingError, load
 from alerts.senders import SendError, sign
 from alerts.settings import AlertsSettings
+from contract.fastreport import ReceivedReport, received
 from contract.models import (
     DeviceKind,
     DeviceResult,
@@ -35,14 +36,16 @@ def res(device: str, kind: DeviceKind, status: Status) -> DeviceResult:
     return DeviceResult(device_id=device, kind=kind, status=status, reason=reason, duration_ms=1)
 
 
-def rep(minute: float, *results: DeviceResult, agent: str = "pc") -> Report:
-    return Report(
-        area_id="khu-6",
-        agent_id=agent,
-        seq=int(minute * 10),
-        observed_at=T0 + timedelta(minutes=minute),
-        interval_s=60,
-        results=list(results),
+def rep(minute: float, *results: DeviceResult, agent: str = "pc") -> ReceivedReport:
+    return received(
+        Report(
+            area_id="khu-6",
+            agent_id=agent,
+            seq=int(minute * 10),
+            observed_at=T0 + timedelta(minutes=minute),
+            interval_s=60,
+            results=list(results),
+        )
     )
 
 
@@ -57,7 +60,7 @@ def fibre(status: Status) -> DeviceResult:
 UP, DOWN = Status.UP, Status.DOWN
 
 
-def run(engine: Engine, reports: list[Report]) -> list[Opened | Closed]:
+def run(engine: Engine, reports: list[ReceivedReport]) -> list[Opened | Closed]:
     return [e for r in reports for e in engine.report(r, r.observed_at)]
 
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from api.__main__ import _parser
-from api.catalog.io import CatalogFileError
-from api.catalog.io import parse as parse_catalog
+from api.catalogfile import CatalogFileError
+from api.catalogfile import parse as parse_catalog
 from api.criteria.sets import CriteriaSetError
 from api.criteria.sets import parse as parse_set
 from api.yamldoc import MAX_DEPTH, YamlRefused, load

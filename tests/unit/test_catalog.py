@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from api.access import ALLOWED, Action, Role, current_caller
 from api.accounts import AccountError, create_user, issue_token
-from api.catalog.db import Catalog, migrate
-from api.catalog.io import CatalogFileError, export_catalog, import_catalog
-from api.catalog.models import AreaParent, AuditEntry, MaintenanceWindow, Token
+from api.catalogfile import CatalogFileError, export_catalog, import_catalog
 from api.main import ROUTERS
-from api.maintenance import intervals
 from api.security import hash_password, token_digest, verify_password
+from catalog.db import Catalog, migrate
+from catalog.maintenance import intervals
+from catalog.models import AreaParent, AuditEntry, MaintenanceWindow, Token
 
 FILE = """
 version: 1

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contract.decode import Limits, Reason, Rejection, decode
+from contract.fastreport import ReceivedReport, received
 from contract.models import Presence, Report
-from ingest.decode import Limits, Reason, Rejection, decode
-from ingest.fastreport import FastReport
 from ingest.points import report_lines
 
 NOW = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -39,12 +39,12 @@ def _reason(topic: str, payload: bytes, limits: Limits | None = None) -> Reason:
 
 
 def test_a_good_report_and_presence_decode() -> None:
-    assert isinstance(decode(TOPIC, _payload(), NOW, Limits()), FastReport)  # the fast path
+    assert isinstance(decode(TOPIC, _payload(), NOW, Limits()), ReceivedReport)  # the fast path
     # What only pydantic accepts still decodes, through it: a device id not in NFC form.
     decomposed = unicodedata.normalize("NFD", "cam-cổng")
     results = [{"device_id": decomposed, "kind": "camera", "status": "up", "duration_ms": 5}]
     slow = decode(TOPIC, _payload(results=results), NOW, Limits())
-    assert isinstance(slow, Report)
+    assert isinstance(slow, ReceivedReport)  # the same type, whichever path accepted it
     assert slow.results[0].device_id == "cam-cổng"
     presence = json.dumps(
         {
@@ -138,9 +138,11 @@ def test_oversized_payload_is_refused_before_parsing() -> None:
 
 def test_report_points_carry_observation_time_and_tags() -> None:
     report = decode(TOPIC, _payload(), NOW, Limits())
-    assert isinstance(report, FastReport)
+    assert isinstance(report, ReceivedReport)
     lines = report_lines(report, NOW + timedelta(seconds=2))
-    assert lines == report_lines(Report.model_validate_json(_payload()), NOW + timedelta(seconds=2))
+    assert lines == report_lines(
+        received(Report.model_validate_json(_payload())), NOW + timedelta(seconds=2)
+    )
     ns = int(NOW.timestamp()) * 10**9
     assert lines[0] == (
         "camera,agent=nvh,area=son-vi-khu-6,device=cam-01 "

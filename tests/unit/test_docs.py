@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from contract import models, topics
-from ingest.decode import Reason
+from contract.decode import Reason
 
 DOC = (Path(__file__).parents[2] / "docs" / "mqtt.md").read_text(encoding="utf-8")
 MODELS: dict[str, type[BaseModel]] = {

@@ -10,11 +10,11 @@ import pytest
 
 import ingest.batch
 from contract import topics
+from contract.decode import Limits, Reason
 from contract.models import DeviceResult, Report
 from ingest.batch import Batch, Batcher, Incoming
 from ingest.clock import ClockOffsets
 from ingest.deadletter import DeadLetters
-from ingest.decode import Limits, Reason
 from ingest.devices import DeviceBound
 from ingest.metrics import Metrics
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.fastreport import received
 from contract.models import DeviceResult, Report
 from ingest.metrics import Metrics
 from ingest.points import report_lines
@@ -39,7 +40,7 @@ def test_every_agent_report_field_is_documented() -> None:
         interval_s=60,
         results=[DeviceResult(device_id="d", kind="pc", status="up", duration_ms=1.0)],
     )
-    summary = report_lines(report, at, clock_offset_s=0.5)[-1]
+    summary = report_lines(received(report), at, clock_offset_s=0.5)[-1]
     fields = [pair.split("=")[0] for pair in summary.split(" ")[1].split(",")]
     for field in fields:
         assert f"`{field}`" in DOC, field

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from contract.fastreport import received
 from contract.models import (
     FLAG_METRICS,
     RESERVED_FIELDS,
@@ -52,7 +53,7 @@ def test_device_points_equal_the_generic_formatter(devices: list[str]) -> None:
         interval_s=60,
         results=results,
     )
-    lines = report_lines(report, observed + timedelta(seconds=2), clock_offset_s=-1.25)
+    lines = report_lines(received(report), observed + timedelta(seconds=2), clock_offset_s=-1.25)
     for result, text in zip(report.results, lines, strict=False):
         expected = line(
             "camera",
@@ -116,7 +117,7 @@ def test_metric_values_equal_the_generic_formatter(metrics: dict[str, FieldValue
     expected = line(
         "pc", {"agent": "b", "area": "a", "device": "pc"}, expected_fields, timestamp_ns(at)
     )
-    assert report_lines(report, at)[0] == expected
+    assert report_lines(received(report), at)[0] == expected
 
 
 def test_an_integer_no_float_can_hold_is_refused_not_a_crash() -> None:
@@ -146,4 +147,4 @@ def test_an_integer_no_float_can_hold_is_refused_not_a_crash() -> None:
         agent_metrics={},
     )
     with pytest.raises(UnwritableValue, match="'big'"):
-        report_lines(report, at)
+        report_lines(received(report), at)

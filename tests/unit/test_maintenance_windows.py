@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from api.catalog.models import MaintenanceWindow
-from api.maintenance import MAX_OCCURRENCES, intervals
+from catalog.maintenance import MAX_OCCURRENCES, intervals
+from catalog.models import MaintenanceWindow
 
 
 def _daily_since(year: int) -> MaintenanceWindow:

@@ -1,4 +1,10 @@
-"""The fast path of report decoding: msgspec structs with the rules of ``contract.models.Report``.
+"""The report the servers receive, and the fast path that decodes it.
+
+Server side only: it needs msgspec (the ``server`` extra); the agent imports ``contract.models``
+and ``contract.topics`` and never this.
+
+Whichever path accepted a message, ingest and alerts get one type, :class:`ReceivedReport`:
+msgspec structs with the rules of ``contract.models.Report``.
 
 pydantic validates a 20-device report in ~63 µs, a quarter of ingest's CPU per report; msgspec
 with the checks below takes ~23 µs. The contract stays the pydantic model: this path only ever
@@ -57,7 +63,9 @@ Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 MetricValue = bool | Int | Finite | Annotated[str, Meta(max_length=200)]
 
 
-class FastResult(Struct, forbid_unknown_fields=True):
+class ReceivedResult(Struct, forbid_unknown_fields=True):
+    """One device's result, as ``contract.models.DeviceResult`` reads it."""
+
     device_id: Annotated[str, Meta(min_length=1, max_length=128)]
     kind: DeviceKind
     status: Status
@@ -77,23 +85,39 @@ class _WireReport(Struct, forbid_unknown_fields=True):
     # Read as text and parsed below: msgspec rounds a 7th fractional digit, pydantic cuts it.
     observed_at: Annotated[str, Meta(pattern=_INSTANT)]
     interval_s: Annotated[float, Meta(gt=0, le=86_400)]
-    results: Annotated[list[FastResult], Meta(max_length=MAX_DEVICES)]
+    results: Annotated[list[ReceivedResult], Meta(max_length=MAX_DEVICES)]
     agent_metrics: dict[str, Int | Finite] = {}
 
 
-class FastReport(Struct, frozen=True):
-    """A report as ``contract.models.Report`` reads it (the attributes ingest uses)."""
+class ReceivedReport(Struct, frozen=True):
+    """A report as ``contract.models.Report`` reads it: what ingest and alerts handle."""
 
     area_id: str
     agent_id: str
     seq: int
     observed_at: datetime  # UTC
     interval_s: float
-    results: list[FastResult]
+    results: list[ReceivedResult]
     agent_metrics: dict[str, int | float]
 
 
-AnyReport = Report | FastReport  # what ingest handles: either path's report
+def received(report: Report) -> ReceivedReport:
+    """A report the pydantic path accepted, as the one type (the rare path: a copy is cheap)."""
+    return ReceivedReport(
+        report.area_id,
+        report.agent_id,
+        report.seq,
+        report.observed_at,
+        report.interval_s,
+        [
+            ReceivedResult(
+                r.device_id, r.kind, r.status, r.duration_ms, r.reason, r.detail, dict(r.metrics)
+            )
+            for r in report.results
+        ],
+        dict(report.agent_metrics),
+    )
+
 
 _DECODER = msgspec.json.Decoder(_WireReport)
 # (name, type) pairs already found to follow the contract: they repeat endlessly.
@@ -132,7 +156,7 @@ def _label_ok(value: str) -> bool:
     )
 
 
-def fast_report(payload: bytes) -> FastReport | None:
+def fast_report(payload: bytes) -> ReceivedReport | None:
     """The report, if this path accepts it; None sends the payload to pydantic."""
     try:
         report = _DECODER.decode(payload)
@@ -157,7 +181,7 @@ def fast_report(payload: bytes) -> FastReport | None:
         observed = datetime.fromisoformat(report.observed_at).astimezone(UTC)
     except ValueError:  # a 60th second, a 13th month: pydantic says what is wrong
         return None
-    return FastReport(
+    return ReceivedReport(
         report.area_id,
         report.agent_id,
         report.seq,

@@ -9,11 +9,22 @@ for an area not (yet) in the catalog is still monitored.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.catalog.models import Base, UtcDateTime, utcnow
+from catalog.models import Base, UtcDateTime, utcnow
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"  # a technician took it on: escalation stops
+    RESOLVED = "resolved"  # by the data (the device recovered) or by hand
+
+
+class StateChangeRefused(ValueError):
+    """The change does not apply to the incident's state (acknowledging a resolved one…)."""
 
 
 class Incident(Base):
@@ -30,7 +41,7 @@ class Incident(Base):
     severity: Mapped[str] = mapped_column(String(20))  # down, degraded, unknown, flapping
     reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    state: Mapped[str] = mapped_column(String(20), default="open")  # open/acknowledged/resolved
+    state: Mapped[str] = mapped_column(String(20), default=IncidentState.OPEN)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -87,3 +98,45 @@ class Delivery(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # sent, failed (will retry), gave_up
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# The state changes, written once for the alerts service (the data) and the API (a person).
+
+
+def acknowledge(row: Incident, at: datetime, by: str, note: str | None = None) -> IncidentEvent:
+    """A person takes the incident on; only an open incident can be."""
+    if row.state != IncidentState.OPEN:
+        raise StateChangeRefused(f"the incident is {row.state} already")
+    row.state = IncidentState.ACKNOWLEDGED
+    row.acknowledged_at, row.acknowledged_by = at, by
+    return _event(row, at, "acknowledged", by, note)
+
+
+def resolve(
+    row: Incident, at: datetime, actor: str, note: str | None = None, by_data: bool = False
+) -> IncidentEvent:
+    """Close the incident: by a person (``actor``), or ``by_data`` when a report shows the
+    device recovered (then ``resolved_by`` stays empty)."""
+    if row.state == IncidentState.RESOLVED:
+        raise StateChangeRefused("the incident is resolved already")
+    row.state = IncidentState.RESOLVED
+    row.resolved_at, row.resolved_by = at, None if by_data else actor
+    return _event(row, at, "resolved", actor, note, {"by": "data"} if by_data else None)
+
+
+def annotate(row: Incident, at: datetime, actor: str, note: str) -> IncidentEvent:
+    """A note on the timeline, in any state."""
+    return _event(row, at, "note", actor, note)
+
+
+def _event(
+    row: Incident,
+    at: datetime,
+    kind: str,
+    actor: str,
+    note: str | None,
+    detail: dict[str, object] | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(at=at, kind=kind, actor=actor, note=note, detail=detail or {})
+    row.events.append(event)
+    return event

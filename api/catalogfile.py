@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from api import yamldoc
 from api.bounds import Input
-from api.catalog import audit
-from api.catalog.models import Agent, Area, AreaParent, Commune, Device, Province
+from catalog import audit
+from catalog.models import Agent, Area, AreaParent, Commune, Device, Province
 from contract.models import DeviceKind, Label, Slug
 
 Name = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from api.catalog.models import AuditEntry
+from catalog.models import AuditEntry
 
 
 def record(

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.catalog.models import Base, UtcDateTime, utcnow
+from catalog.models import Base, UtcDateTime, utcnow
 
 
 class CriteriaSet(Base):

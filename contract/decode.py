@@ -1,5 +1,8 @@
 """Turn one MQTT message into a validated report or presence, or a rejection with a reason.
 
+Server side only (through ``contract.fastreport`` it needs msgspec); ingest and alerts both
+receive through here, so they accept and refuse exactly the same messages.
+
 Every way a message can be wrong has its own reason code, so dead letters and counters say exactly
 what went wrong. Nothing here raises for bad input.
 """
@@ -14,8 +17,8 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from contract import topics
+from contract.fastreport import ReceivedReport, fast_report, received
 from contract.models import PRESENCE_SCHEMA, REPORT_SCHEMA, Presence, Report
-from ingest.fastreport import AnyReport, FastReport, fast_report
 
 
 class Reason(StrEnum):
@@ -92,7 +95,7 @@ def _explain(payload: bytes, expected_schema: str, exc: ValidationError) -> Reje
 
 def decode(
     topic: str, payload: bytes, received_at: datetime, limits: Limits
-) -> AnyReport | Presence | Rejection:
+) -> ReceivedReport | Presence | Rejection:
     if len(payload) > limits.max_payload_bytes:
         return Rejection(Reason.TOO_LARGE, f"{len(payload)} bytes > {limits.max_payload_bytes}")
     try:
@@ -104,19 +107,20 @@ def decode(
     expected_schema, model = _SCHEMAS[parts.channel]
     # The common case in one parse: msgspec's for a report (see fastreport), else pydantic's;
     # the slow path below only explains failures.
-    message: AnyReport | Presence | None = fast_report(payload) if model is Report else None
+    message: ReceivedReport | Presence | None = fast_report(payload) if model is Report else None
     if message is None:
         try:
-            message = model.model_validate_json(payload)
+            validated = model.model_validate_json(payload)
         except ValidationError as exc:
             return _explain(payload, expected_schema, exc)
+        message = received(validated) if isinstance(validated, Report) else validated
     if (message.area_id, message.agent_id) != (parts.area_id, parts.agent_id):
         return Rejection(
             Reason.TOPIC_MISMATCH,
             f"payload speaks for {message.area_id}/{message.agent_id} on the topic of "
             f"{parts.area_id}/{parts.agent_id}",
         )
-    moment = message.observed_at if isinstance(message, Report | FastReport) else message.at
+    moment = message.observed_at if isinstance(message, ReceivedReport) else message.at
     if moment is not None:
         if moment - received_at > limits.max_future:
             return Rejection(

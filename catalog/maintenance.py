@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from api.catalog.models import MaintenanceWindow
+from catalog.models import MaintenanceWindow
 
 STEP = {"none": None, "daily": timedelta(days=1), "weekly": timedelta(days=7)}
 MAX_OCCURRENCES = 5000

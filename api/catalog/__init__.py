@@ -1,1 +1,0 @@
-"""The catalog: places, agents, devices, maintenance, users and the audit log (SQL database)."""
