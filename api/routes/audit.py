@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
 from api.bounds import ROW_ID_MAX
+from api.deps import CanReadAudit, SessionDep
 from catalog.models import AuditEntry
 
 router = APIRouter(tags=["audit"])
@@ -29,8 +28,8 @@ class AuditOut(BaseModel):
 
 @router.get("/audit", summary="Who changed what, when (append-only)")
 def list_audit(
-    _: Annotated[Caller, Depends(authorize(Action.READ_AUDIT))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanReadAudit,
+    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[
         int | None, Query(ge=1, le=ROW_ID_MAX, description="page: entries older than this")

@@ -7,18 +7,15 @@ import math
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, current_caller, db_session
 from api.accounts import AccountError, issue_token, purge_expired, revoke_token
 from api.bounds import Input
-from api.deps import settings
+from api.deps import AcceptLanguage, CanAdminister, LoggedIn, SessionDep, SettingsDep
 from api.i18n import text
 from api.security import verify_password
-from api.settings import ApiSettings
 from api.throttle import LoginThrottle
 from catalog.models import User
 
@@ -66,9 +63,9 @@ def unlocked(request: Request, username: str, language: str | None) -> LoginThro
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: Annotated[Session, Depends(db_session)],
-    config: Annotated[ApiSettings, Depends(settings)],
-    accept_language: Annotated[str | None, Header()] = None,
+    session: SessionDep,
+    config: SettingsDep,
+    accept_language: AcceptLanguage = None,
 ) -> TokenOut:
     throttle = unlocked(request, form.username, accept_language)
     user = session.get(User, form.username)
@@ -90,7 +87,7 @@ def login(
 
 
 @router.get("/me", summary="Who am I, and what may I see")
-def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
+def me(caller: LoggedIn) -> Me:
     return Me(
         username=caller.username,
         role=caller.role.value,
@@ -102,8 +99,8 @@ def me(caller: Annotated[Caller, Depends(current_caller)]) -> Me:
 @router.post("/logout", status_code=204, summary="End this login session")
 def logout(
     request: Request,
-    caller: Annotated[Caller, Depends(current_caller)],
-    session: Annotated[Session, Depends(db_session)],
+    caller: LoggedIn,
+    session: SessionDep,
 ) -> None:
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     revoke_token(session, caller.username, token)
@@ -113,9 +110,9 @@ def logout(
 @router.post("/api-tokens", summary="Issue a long-lived token for a machine account (admin)")
 def create_api_token(
     body: ApiTokenIn,
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanAdminister,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
 ) -> TokenOut:
     try:
         token = issue_token(

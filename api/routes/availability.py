@@ -10,23 +10,25 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import Field
-from sqlalchemy.orm import Session
 
 from api import evidence
-from api.access import Action, Caller, authorize, db_session
 from api.availability.model import AreaAvailability
 from api.bounds import Instant
-from api.deps import influx, settings
+from api.deps import (
+    AcceptLanguage,
+    AreaId,
+    CanRead,
+    InfluxDep,
+    SessionDep,
+    SettingsDep,
+)
 from api.i18n import text
-from api.settings import ApiSettings
 from catalog.models import Area
-from contract.topics import SLUG_MAX, SLUG_PATTERN
-from tsdb.influxql import InfluxQL, QueryError
+from tsdb.influxql import QueryError
 
 router = APIRouter(prefix="/areas", tags=["availability"])
-AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 MAX_WINDOW = timedelta(days=3 * 366)
 
 
@@ -40,10 +42,10 @@ class AvailabilityOut(AreaAvailability):
 @router.get("/{area_id}/availability", summary="Time-weighted availability and coverage")
 def get_availability(
     area_id: AreaId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    _: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
     window_from: Annotated[Instant, Query(alias="from", description="start, with offset")],
     window_to: Annotated[Instant, Query(alias="to", description="end, with offset")],
     resolution_s: Annotated[
@@ -57,7 +59,7 @@ def get_availability(
     raw: Annotated[
         bool, Query(description="read raw points only (an auditor's cross-check)")
     ] = False,
-    accept_language: Annotated[str | None, Header()] = None,
+    accept_language: AcceptLanguage = None,
 ) -> AvailabilityOut:
     if window_from.tzinfo is None or window_to.tzinfo is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "from and to need a UTC offset")

@@ -6,21 +6,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Response, status
+from fastapi import APIRouter, Body, HTTPException, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
 from api.bounds import Input
 from api.catalogfile import CatalogFileError, Name, export_catalog, import_catalog
+from api.deps import AcceptLanguage, AreaId, CanAdminister, CanRead, CanReadAudit, SessionDep
 from api.i18n import text
 from catalog import audit
 from catalog.models import Area, AreaParent, Commune, Province
-from contract.topics import SLUG_MAX, SLUG_PATTERN
+from contract.topics import SLUG_PATTERN
 
 router = APIRouter(tags=["catalog"])
-AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 class AreaSummary(BaseModel):
@@ -75,8 +73,8 @@ def _summary(area: Area) -> AreaSummary:
 
 @router.get("/areas", summary="The residential areas the caller may see")
 def list_areas(
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanRead,
+    session: SessionDep,
 ) -> list[AreaSummary]:
     areas = session.execute(select(Area).order_by(Area.id)).scalars()
     return [_summary(a) for a in areas if caller.may_see_area(a.id, a.commune_id)]
@@ -85,8 +83,8 @@ def list_areas(
 @router.get("/areas/{area_id}", summary="One area: devices, agents, administrative history")
 def get_area(
     area_id: AreaId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanRead,
+    session: SessionDep,
 ) -> AreaDetail:
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
@@ -105,8 +103,8 @@ def get_area(
 def patch_area(
     area_id: AreaId,
     body: AreaPatch,
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanAdminister,
+    session: SessionDep,
 ) -> AreaSummary:
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
@@ -148,8 +146,8 @@ def patch_area(
     responses={200: {"content": {"application/yaml": {"schema": {"type": "object"}}}}},
 )
 def get_catalog(
-    _: Annotated[Caller, Depends(authorize(Action.READ_AUDIT))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanReadAudit,
+    session: SessionDep,
 ) -> Response:
     return Response(export_catalog(session), media_type="application/yaml; charset=utf-8")
 
@@ -157,9 +155,9 @@ def get_catalog(
 @router.post("/catalog", summary="Load a catalog YAML file: create or update, never delete (admin)")
 def post_catalog(
     body: Annotated[bytes, Body(media_type="application/yaml")],
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanAdminister,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
 ) -> dict[str, int]:
     try:
         counts = import_catalog(session, body, caller.username)
@@ -172,8 +170,8 @@ def post_catalog(
 
 @router.get("/provinces", summary="Provinces and their communes (names for navigation)")
 def list_provinces(
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanRead,
+    session: SessionDep,
 ) -> list[dict[str, object]]:
     visible = {
         a.commune_id

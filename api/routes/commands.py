@@ -8,27 +8,33 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, Problem, authorize, db_session
+from api.access import Problem
 from api.commands import BrokerUnavailable, CommandPublisher, Cooldown
-from api.deps import cooldown, influx, publisher
+from api.deps import (
+    AcceptLanguage,
+    AreaId,
+    CanCommand,
+    InfluxDep,
+    SessionDep,
+    Slug,
+    cooldown,
+    publisher,
+)
 from api.i18n import text
 from api.status import agent_presence
 from catalog import audit
 from catalog.models import Agent
 from contract import topics
 from contract.models import Command, CommandName
-from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/areas/{area_id}/agents", tags=["commands"])
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 class CommandSent(BaseModel):
@@ -67,14 +73,14 @@ def _refuse_if_offline(db: InfluxQL, area_id: str, agent_id: str, language: str 
     },
 )
 def probe_now(
-    area_id: Slug,
+    area_id: AreaId,
     agent_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.COMMAND))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanCommand,
+    session: SessionDep,
     commands: Annotated[CommandPublisher, Depends(publisher)],
     turns: Annotated[Cooldown, Depends(cooldown)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    accept_language: Annotated[str | None, Header()] = None,
+    db: InfluxDep,
+    accept_language: AcceptLanguage = None,
 ) -> CommandSent:
     agent = session.execute(
         select(Agent).where(Agent.area_id == area_id, Agent.id == agent_id)

@@ -14,7 +14,6 @@ from fastapi import (
     File,
     Form,
     HTTPException,
-    Path,
     Query,
     Request,
     Response,
@@ -25,24 +24,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import evidence
-from api.access import Action, Caller, Problem, authorize, db_session
+from api.access import Problem
 from api.availability.model import MIN_CERTIFICATE_WINDOW
-from api.bounds import ROW_ID_MAX, Input, Instant, PlainText
+from api.bounds import Input, Instant, PlainText
 from api.criteria import report
 from api.criteria.evaluate import Evaluation
 from api.criteria.service import SetConflict, evaluate_area, latest_set, store_set
 from api.criteria.sets import CriteriaSetError
-from api.deps import influx, settings
+from api.deps import (
+    AreaId,
+    CanAdminister,
+    CanDeclare,
+    CanIssueReport,
+    CanRead,
+    InfluxDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    Slug,
+)
 from api.settings import ApiSettings
 from catalog import audit
 from catalog.criteria import CriteriaSet, Declaration, Document, IssuedReport
 from catalog.models import Area, Commune, MaintenanceWindow, User
-from contract.topics import SLUG_MAX, SLUG_PATTERN
+from contract.topics import SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(tags=["criteria"])
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
-ReportId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 FIGURE = r"^[a-z][a-z0-9_]{0,62}$"
 
@@ -186,8 +194,8 @@ def _report_out(row: IssuedReport, stored: CriteriaSet) -> ReportOut:
 )
 def load_set(
     body: Annotated[bytes, Body(media_type="application/yaml")],
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanAdminister,
+    session: SessionDep,
 ) -> SetOut:
     try:
         row = store_set(session, body, caller.username)
@@ -201,8 +209,8 @@ def load_set(
 
 @router.get("/criteria-sets", summary="Loaded criteria sets, every version")
 def list_sets(
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanRead,
+    session: SessionDep,
 ) -> list[SetOut]:
     rows = session.execute(select(CriteriaSet).order_by(CriteriaSet.set_id, CriteriaSet.version))
     return [_set_out(r) for r in rows.scalars()]
@@ -210,10 +218,10 @@ def list_sets(
 
 @router.post("/areas/{area_id}/declarations", status_code=201, summary="Declare a survey figure")
 def declare(
-    area_id: Slug,
+    area_id: AreaId,
     body: DeclarationIn,
-    caller: Annotated[Caller, Depends(authorize(Action.DECLARE))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanDeclare,
+    session: SessionDep,
 ) -> DeclarationOut:
     row = Declaration(area_id=area_id, entered_by=caller.username, **body.model_dump())
     session.add(row)
@@ -231,9 +239,9 @@ def declare(
 
 @router.get("/areas/{area_id}/declarations", summary="Declared figures with their provenance")
 def list_declarations(
-    area_id: Slug,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    area_id: AreaId,
+    _: CanRead,
+    session: SessionDep,
 ) -> list[DeclarationOut]:
     rows = session.execute(
         select(Declaration).where(Declaration.area_id == area_id).order_by(Declaration.id)
@@ -243,9 +251,9 @@ def list_declarations(
 
 @router.post("/areas/{area_id}/documents", status_code=201, summary="Upload a document")
 def upload(
-    area_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.DECLARE))],
-    session: Annotated[Session, Depends(db_session)],
+    area_id: AreaId,
+    caller: CanDeclare,
+    session: SessionDep,
     file: Annotated[bytes, File(description="the scanned decision or record")],
     kind: Annotated[str, Form(pattern=FIGURE, description="e.g. digital_team_decision")],
     title: Annotated[PlainText, Form(min_length=3, max_length=300)],
@@ -283,9 +291,9 @@ def upload(
 
 @router.get("/areas/{area_id}/documents", summary="Documents of an area (without their content)")
 def list_documents(
-    area_id: Slug,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    area_id: AreaId,
+    _: CanRead,
+    session: SessionDep,
 ) -> list[DocumentOut]:
     rows = session.execute(
         select(Document).where(Document.area_id == area_id).order_by(Document.id)
@@ -295,11 +303,11 @@ def list_documents(
 
 @router.get("/areas/{area_id}/criteria", summary="Verdict of each criterion over a window")
 def criteria(
-    area_id: Slug,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    area_id: AreaId,
+    _: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
     ask: Annotated[Assessment, Depends(assessment)],
 ) -> Evaluation:
     area = session.get(Area, area_id)
@@ -317,11 +325,11 @@ def criteria(
 
 @router.post("/areas/{area_id}/reports", status_code=201, summary="Issue a certification report")
 def issue_report(
-    area_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.ISSUE_REPORT))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    area_id: AreaId,
+    caller: CanIssueReport,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
     ask: Annotated[Assessment, Depends(assessment)],
 ) -> ReportOut:
     if ask.end - ask.start < MIN_CERTIFICATE_WINDOW:
@@ -382,12 +390,12 @@ def _issued(session: Session, area_id: str, report_id: int) -> tuple[IssuedRepor
     },
 )
 def get_report(
-    area_id: Slug,
-    report_id: ReportId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    area_id: AreaId,
+    report_id: RowId,
+    _: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
     request: Request,
     format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
 ) -> Response:
@@ -455,12 +463,12 @@ def _issue(
 
 @router.get("/areas/{area_id}/reports/{report_id}/verify", summary="Recompute and compare")
 def verify_report(
-    area_id: Slug,
-    report_id: ReportId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    area_id: AreaId,
+    report_id: RowId,
+    _: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
 ) -> Verification:
     row, stored = _issued(session, area_id, report_id)
     area = session.get(Area, area_id)
@@ -516,10 +524,10 @@ def _records(session: Session, area_id: str) -> list[report.Record]:
 @router.get("/communes/{commune_id}/criteria", summary="Share of a commune's areas that pass")
 def commune_criteria(
     commune_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
+    caller: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
     ask: Annotated[Assessment, Depends(assessment)],
     min_share_pct: Annotated[float, Query(ge=0, le=100, description="e.g. 25 (Thanh Hóa)")] = 25,
 ) -> dict[str, object]:

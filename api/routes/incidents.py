@@ -17,14 +17,23 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from api.access import SEES_EVERYTHING, Action, Caller, Problem, authorize, db_session
-from api.bounds import ROW_ID_MAX, Input, Instant
-from api.deps import influx, settings
+from api.access import SEES_EVERYTHING, Caller, Problem
+from api.bounds import Input, Instant
+from api.deps import (
+    AcceptLanguage,
+    AreaId,
+    CanHandleIncidents,
+    CanRead,
+    InfluxDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from api.i18n import language
 from api.settings import ApiSettings
 from api.status import ExpectedDevice, area_status
@@ -36,8 +45,6 @@ from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(tags=["incidents"])
-AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
-IncidentId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 State = Literal["open", "acknowledged", "resolved"]  # IncidentState's values, for the schema
 # "unresolved": open and acknowledged together, the technician's working board
 StateFilter = Literal["open", "acknowledged", "resolved", "unresolved"]
@@ -149,8 +156,8 @@ def _aware(value: datetime) -> datetime:
 
 @router.get("/incidents", summary="Incidents in the caller's scope, newest first")
 def list_incidents(
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanRead,
+    session: SessionDep,
     area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     state: Annotated[
@@ -170,8 +177,8 @@ def list_incidents(
 
 @router.get("/incidents/stats", summary="MTTA and MTTR of the incidents in the caller's scope")
 def incident_stats(
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanRead,
+    session: SessionDep,
     area_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     commune_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=SLUG_MAX)] = None,
     kind: Kind | None = None,
@@ -203,9 +210,9 @@ def _incident(session: Session, area_id: str, incident_id: int) -> Incident:
 @router.get("/areas/{area_id}/incidents/{incident_id}", summary="One incident and its timeline")
 def get_incident(
     area_id: AreaId,
-    incident_id: IncidentId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    incident_id: RowId,
+    _: CanRead,
+    session: SessionDep,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
     events = [EventOut.model_validate(e, from_attributes=True) for e in row.events]
@@ -236,10 +243,10 @@ def _audited(
 )
 def acknowledge(
     area_id: AreaId,
-    incident_id: IncidentId,
+    incident_id: RowId,
     body: OptionalNoteIn,
-    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanHandleIncidents,
+    session: SessionDep,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
     try:
@@ -256,10 +263,10 @@ def acknowledge(
 )
 def annotate(
     area_id: AreaId,
-    incident_id: IncidentId,
+    incident_id: RowId,
     body: NoteIn,
-    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanHandleIncidents,
+    session: SessionDep,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
     event = incidents.annotate(row, datetime.now(UTC), caller.username, body.note)
@@ -279,13 +286,13 @@ def annotate(
 )
 def resolve(
     area_id: AreaId,
-    incident_id: IncidentId,
+    incident_id: RowId,
     body: OptionalNoteIn,
-    caller: Annotated[Caller, Depends(authorize(Action.HANDLE_INCIDENTS))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanHandleIncidents,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
+    accept_language: AcceptLanguage = None,
 ) -> IncidentDetail:
     row = _incident(session, area_id, incident_id)
     if row.state == IncidentState.RESOLVED:

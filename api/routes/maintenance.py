@@ -12,19 +12,16 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import Field, WithJsonSchema, model_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
-from api.bounds import ROW_ID_MAX, Input, Instant
+from api.bounds import Input, Instant
+from api.deps import AreaId, CanPlanMaintenance, CanRead, RowId, SessionDep
 from catalog import audit
 from catalog.models import Device, MaintenanceWindow
-from contract.topics import SLUG_MAX, SLUG_PATTERN
 
 router = APIRouter(prefix="/areas/{area_id}/maintenance", tags=["maintenance"])
-AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 _MAX = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
@@ -88,8 +85,8 @@ class WindowOut(WindowIn):
 @router.get("", summary="Maintenance windows of an area")
 def list_windows(
     area_id: AreaId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanRead,
+    session: SessionDep,
 ) -> list[WindowOut]:
     rows = session.execute(
         select(MaintenanceWindow)
@@ -103,8 +100,8 @@ def list_windows(
 def plan_window(
     area_id: AreaId,
     body: WindowIn,
-    caller: Annotated[Caller, Depends(authorize(Action.PLAN_MAINTENANCE))],
-    session: Annotated[Session, Depends(db_session)],
+    caller: CanPlanMaintenance,
+    session: SessionDep,
 ) -> WindowOut:
     if body.device_id is not None and (
         session.execute(
@@ -133,9 +130,9 @@ def plan_window(
 @router.delete("/{window_id}", status_code=204, summary="Cancel a maintenance window")
 def cancel_window(
     area_id: AreaId,
-    window_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
-    caller: Annotated[Caller, Depends(authorize(Action.PLAN_MAINTENANCE))],
-    session: Annotated[Session, Depends(db_session)],
+    window_id: RowId,
+    caller: CanPlanMaintenance,
+    session: SessionDep,
 ) -> None:
     row = session.get(MaintenanceWindow, window_id)
     if row is None or row.area_id != area_id:

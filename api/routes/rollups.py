@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
-from api.deps import influx, settings
+from api.deps import (
+    AcceptLanguage,
+    CanRead,
+    InfluxDep,
+    SessionDep,
+    SettingsDep,
+    Slug,
+)
 from api.i18n import text
 from api.rollup import ProvinceStatus, province_status
 from api.settings import ApiSettings
 from catalog.models import Area, Commune, Device
-from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL, QueryError
 
 router = APIRouter(tags=["status"])
-Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
 
 
 def _rollup(
@@ -44,11 +47,11 @@ def _rollup(
 @router.get("/communes/{commune_id}/status", summary="Device counts of every area of a commune")
 def commune_status(
     commune_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
+    accept_language: AcceptLanguage = None,
 ) -> ProvinceStatus:
     areas = session.execute(select(Area).where(Area.commune_id == commune_id)).scalars().all()
     return _rollup(session, db, config, list(areas), accept_language)
@@ -60,11 +63,11 @@ def commune_status(
 )
 def province_rollup(
     province_id: Slug,
-    caller: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
-    config: Annotated[ApiSettings, Depends(settings)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
+    config: SettingsDep,
+    accept_language: AcceptLanguage = None,
 ) -> ProvinceStatus:
     areas = (
         session.execute(select(Area).join(Commune).where(Commune.province_id == province_id))

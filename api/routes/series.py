@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.access import Action, Caller, authorize, db_session
 from api.bounds import Instant
-from api.deps import influx
+from api.deps import AcceptLanguage, AreaId, CanRead, InfluxDep, SessionDep
 from api.i18n import text
 from api.series import MAX_POINTS, MetricSeries, metric_series
 from catalog.models import Device
 from contract.models import FLAG_METRICS, TEXT_METRICS
-from contract.topics import SLUG_MAX, SLUG_PATTERN
-from tsdb.influxql import InfluxQL, QueryError, QueryRefused
+from tsdb.influxql import QueryError, QueryRefused
 
 router = APIRouter(prefix="/areas", tags=["status"])
 _TEXT_FIELDS = frozenset({"status", "reason", "detail"})  # a device point's fixed text fields
@@ -32,15 +29,12 @@ def _not_numeric(metric: str) -> str | None:
     return None
 
 
-AreaId = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
-
-
 @router.get("/{area_id}/series", summary="One metric of one device, averaged per step")
 def get_series(
     area_id: AreaId,
-    _: Annotated[Caller, Depends(authorize(Action.READ))],
-    session: Annotated[Session, Depends(db_session)],
-    db: Annotated[InfluxQL, Depends(influx)],
+    _: CanRead,
+    session: SessionDep,
+    db: InfluxDep,
     device: Annotated[str, Query(min_length=1, max_length=128, description="device id")],
     metric: Annotated[
         str, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="e.g. rtt_ms, web_loss_pct")
@@ -48,7 +42,7 @@ def get_series(
     start: Annotated[Instant, Query(alias="from", description="start, with offset")],
     end: Annotated[Instant, Query(alias="to", description="end, with offset")],
     step_s: Annotated[int, Query(ge=60, le=86_400, description="bucket length")] = 900,
-    accept_language: Annotated[str | None, Header()] = None,
+    accept_language: AcceptLanguage = None,
 ) -> MetricSeries:
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "from < to, both with offsets")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.access import Action, Caller, Problem, Role, authorize, current_caller, db_session
+from api.access import Problem, Role
 from api.accounts import AccountError, change_password, create_user, update_user
 from api.bounds import Input
+from api.deps import AcceptLanguage, CanAdminister, LoggedIn, SessionDep
 from api.i18n import text
 from api.routes.auth import unlocked
 from api.security import verify_password
@@ -84,8 +85,8 @@ def _load(session: Session, username: str, language: str | None = None) -> User:
 
 @router.get("/users", summary="Every account, its role and scope (admin)")
 def list_users(
-    _: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
+    _: CanAdminister,
+    session: SessionDep,
 ) -> list[UserOut]:
     users = session.execute(
         select(User).options(selectinload(User.scopes)).order_by(User.username)
@@ -101,9 +102,9 @@ def list_users(
 )
 def add_user(
     body: UserIn,
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanAdminister,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
 ) -> UserOut:
     try:
         create_user(
@@ -127,9 +128,9 @@ def add_user(
 def change_user(
     username: Username,
     body: UserChange,
-    caller: Annotated[Caller, Depends(authorize(Action.ADMINISTER))],
-    session: Annotated[Session, Depends(db_session)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: CanAdminister,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
 ) -> UserOut:
     _load(session, username, accept_language)
     try:
@@ -163,9 +164,9 @@ def change_user(
 def change_my_password(
     request: Request,
     body: PasswordChange,
-    caller: Annotated[Caller, Depends(current_caller)],
-    session: Annotated[Session, Depends(db_session)],
-    accept_language: Annotated[str | None, Header()] = None,
+    caller: LoggedIn,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
 ) -> None:
     throttle = unlocked(request, caller.username, accept_language)  # a stolen token guesses too
     user = _load(session, caller.username, accept_language)
