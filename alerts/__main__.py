@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 
 from alerts.routing import Routing, RoutingError, load
 from alerts.service import AlertService
 from alerts.settings import AlertsSettings
 from catalog.db import SchemaNotCurrent
 from servicekit.metrics import serve
+from servicekit.mqtt import serve_until_stopped, stop_on_signals
 from servicekit.settings import load_or_explain
 
 
@@ -38,9 +37,7 @@ def main() -> int:
     except SchemaNotCurrent as exc:
         print(f"error: SMARTAREA_DATABASE_URL: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     server = None
     if settings.alerts_metrics_port is not None:
         server = serve(
@@ -50,12 +47,15 @@ def main() -> int:
             settings.alerts_metrics_port,
         )
     service.start()
-    while not stop.wait(0.2):
-        pass
+    code = serve_until_stopped(
+        stop,
+        service.session,
+        "SMARTAREA_MQTT_USERNAME, SMARTAREA_MQTT_PASSWORD, SMARTAREA_ALERTS_CLIENT_ID",
+    )
     service.stop()
     if server is not None:
         server.shutdown()
-    return 0
+    return code
 
 
 if __name__ == "__main__":

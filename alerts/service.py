@@ -15,9 +15,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select
 
 from alerts.delivery import Attempt, Dispatcher, Grouper
@@ -43,7 +40,7 @@ from contract import topics
 from contract.decode import Limits, Rejection, decode
 from contract.fastreport import ReceivedReport
 from contract.models import Presence
-from servicekit.mqtt import consumer_client
+from servicekit.mqtt import Session, consumer_client
 
 logger = logging.getLogger(__name__)
 
@@ -96,17 +93,22 @@ class AlertService:
         self._areas: dict[str, tuple[float, str | None, str | None]] = {}
         self._windows: dict[str, tuple[float, list[MaintenanceWindow]]] = {}
         self._limits = Limits()
-        self.subscribed = threading.Event()
         self._stopping = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="alerts-ticker", daemon=True)
         self._restore()
         self.client = consumer_client(
             settings.alerts_client_id, settings.mqtt_username, settings.mqtt_password, "alerts.paho"
         )
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
+        self.session = Session(
+            "alerts",
+            self.client,
+            settings.mqtt_host,
+            settings.mqtt_port,
+            filters=self._filters(),
+            session_expiry_s=settings.alerts_session_expiry_s,
+        )
+        self.subscribed = self.session.subscribed
 
     def metrics(self) -> str:
         """The counters, and what is open or waiting right now, as Prometheus text."""
@@ -175,47 +177,6 @@ class AlertService:
         ]
         group = self.settings.alerts_share_group
         return [topics.shared(f, group) for f in filters] if group else filters
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            logger.error("broker refused alerts: %s", reason)
-            return
-        client.subscribe([(f, 1) for f in self._filters()])
-        logger.info("connected (session present: %s); subscribing", flags.session_present)
-
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        self.subscribed.clear()
-        if not self._stopping.is_set():
-            logger.warning("lost the broker (%s); reconnecting", reason)
-
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        reasons: list[ReasonCode],
-        properties: Properties | None,
-    ) -> None:
-        refused = [str(r) for r in reasons if r.is_failure]
-        if refused:
-            logger.error("broker refused the alerts' subscriptions: %s", ", ".join(refused))
-            return
-        logger.info("subscribed to %s", ", ".join(self._filters()))
-        self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         now = utcnow()
@@ -429,23 +390,12 @@ class AlertService:
     def start(self) -> None:
         self.dispatcher.start()
         self._ticker.start()
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.settings.alerts_session_expiry_s
-        self.client.connect_async(
-            self.settings.mqtt_host,
-            self.settings.mqtt_port,
-            keepalive=30,
-            clean_start=False,
-            properties=props,
-        )
-        self.client.loop_start()
+        self.session.start()
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Leave the broker, send what is grouped, give deliveries ``grace_s`` to finish."""
         self._stopping.set()
-        self.client.disable_logger()
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.stop()
         if self._ticker.ident is not None:
             self._ticker.join()
         for message in self.grouper.due(force=True):

@@ -19,6 +19,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import SecretStr
 
+from servicekit.mqtt import Session
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,49 +38,23 @@ class CommandPublisher:
         timeout_s: float = 5.0,
     ) -> None:
         self.host, self.port, self.timeout_s = host, port, timeout_s
+        self._username, self._password = username, password
+        self._lock = threading.Lock()
+        self._session: Session | None = None
+        self._acks: dict[int, ReasonCode] = {}
+
+    def _client(self) -> mqtt.Client:
         # A client id of its own per process: several API workers must not kick each other off.
-        self._client = mqtt.Client(
+        client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"smartarea-api-{secrets.token_hex(4)}",
             protocol=mqtt.MQTTv5,
         )
-        if username is not None:
-            secret = password.get_secret_value() if password else None
-            self._client.username_pw_set(username, secret)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_publish = self._on_publish
-        self._connected = threading.Event()
-        self._lock = threading.Lock()
-        self._started = False
-        self._acks: dict[int, ReasonCode] = {}
-        self._refused: str | None = None
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            self._refused = str(reason)
-            logger.warning("the broker refused the API's connection: %s", reason)
-            return
-        self._refused = None
-        self._connected.set()
-
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        self._connected.clear()
+        if self._username is not None:
+            secret = self._password.get_secret_value() if self._password else None
+            client.username_pw_set(self._username, secret)
+        client.on_publish = self._on_publish
+        return client
 
     def _on_publish(
         self,
@@ -90,19 +66,27 @@ class CommandPublisher:
     ) -> None:
         self._acks[mid] = reason  # read after wait_for_publish (paho sets "published" after this)
 
-    def _start(self) -> None:
+    def _started(self) -> Session:
+        """The session, started on first use; one the broker refused for good is replaced, so
+        a command after the account is fixed tries again (one connection attempt per command)."""
         with self._lock:
-            if not self._started:
-                self._client.connect_async(self.host, self.port, keepalive=30)
-                self._client.loop_start()  # connects, and reconnects with backoff, in a thread
-                self._started = True
+            if self._session is not None and self._session.failed.is_set():
+                self._session.stop()
+                self._session = None
+            if self._session is None:
+                self._session = Session("api.commands", self._client(), self.host, self.port)
+                self._session.start()
+            return self._session
 
     def publish(self, topic: str, payload: bytes) -> None:
         """Publish at QoS 1 and wait for the broker's acknowledgement; ``BrokerUnavailable``."""
-        self._start()
-        if not self._connected.wait(self.timeout_s):
-            raise BrokerUnavailable(self._refused or f"no connection to {self.host}:{self.port}")
-        info = self._client.publish(topic, payload, qos=1, retain=False)
+        session = self._started()
+        deadline = time.monotonic() + self.timeout_s
+        while not session.connected.wait(0.05):
+            if session.failed.is_set() or time.monotonic() > deadline:
+                why = session.failure or f"no connection to {self.host}:{self.port}"
+                raise BrokerUnavailable(why)
+        info = session.client.publish(topic, payload, qos=1, retain=False)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise BrokerUnavailable(f"publish failed: {mqtt.error_string(info.rc)}")
         try:
@@ -117,10 +101,9 @@ class CommandPublisher:
 
     def close(self) -> None:
         with self._lock:
-            if self._started:
-                self._client.disconnect()
-                self._client.loop_stop()
-                self._started = False
+            if self._session is not None:
+                self._session.stop()
+                self._session = None
 
 
 class Cooldown:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from servicekit.metrics import serve
+from servicekit.mqtt import serve_until_stopped, stop_on_signals
 from servicekit.settings import load_or_explain
 from tsdb.writer import InfluxV1Writer, Writer
 from tsdb.writer_v2 import InfluxV2Writer
@@ -55,16 +54,17 @@ def main() -> int:
             settings.metrics_host,
             settings.metrics_port,
         )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     service.start()
-    while not stop.wait(0.2):  # short slices: see edge.agent._sleep_until for why
-        pass
+    code = serve_until_stopped(
+        stop,
+        service.session,
+        "SMARTAREA_MQTT_USERNAME, SMARTAREA_MQTT_PASSWORD, SMARTAREA_MQTT_CLIENT_ID",
+    )
     service.stop()
     if metrics_server is not None:
         metrics_server.shutdown()
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -34,9 +34,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import topics
 from contract.decode import Limits, Reason
@@ -48,7 +45,7 @@ from ingest.delivery import Delivery, Stopped
 from ingest.devices import DeviceBound
 from ingest.metrics import Metrics
 from ingest.settings import IngestSettings
-from servicekit.mqtt import consumer_client
+from servicekit.mqtt import Session, consumer_client
 from tsdb.writer import Writer
 
 logger = logging.getLogger(__name__)
@@ -75,7 +72,6 @@ class IngestService:
         )
         self.devices = DeviceBound(settings.max_devices_per_agent)
         self.batcher = Batcher(limits, self.dead_letters, self.clock, self.devices)
-        self.subscribed = threading.Event()
         self._stopping = threading.Event()
         self.delivery = Delivery(
             writer, self.metrics, self.dead_letters, self._stopping, settings.retry_max_s
@@ -84,9 +80,6 @@ class IngestService:
         self._inbox: queue.Queue[Incoming | None] = queue.Queue(maxsize=2 * receive_max + 16)
         self._batches: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
         self._flush_messages = max(1, receive_max // 2)
-        self._ack_lock = threading.Lock()
-        self._epoch = 0
-        self._connected = False
         self._unacked = 0
         self._threads = [
             threading.Thread(target=self._batch_loop, name="ingest-batcher", daemon=True),
@@ -101,10 +94,19 @@ class IngestService:
         self.client = consumer_client(
             settings.mqtt_client_id, settings.mqtt_username, settings.mqtt_password, "ingest.paho"
         )
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self.client.on_subscribe = self._on_subscribe
+        self.session = Session(
+            "ingest",
+            self.client,
+            settings.mqtt_host,
+            settings.mqtt_port,
+            filters=self._filters(),
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            receive_maximum=receive_max,
+            on_connection=self._on_connection,
+            on_reconnect=lambda: self.metrics.inc("mqtt_reconnects"),
+        )
+        self.subscribed = self.session.subscribed
 
     # --- MQTT network thread -------------------------------------------------------------------
 
@@ -116,59 +118,15 @@ class IngestService:
         group = self.settings.mqtt_share_group
         return [topics.shared(f, group) for f in filters] if group else filters
 
-    def _new_epoch(self, connected: bool) -> None:
-        with self._ack_lock:
-            self._epoch += 1
-            self._connected = connected
-            self._unacked = 0  # the broker redelivers what this connection left unacked
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            logger.error("broker refused ingest: %s", reason)
-            return
-        self._new_epoch(connected=True)
-        client.subscribe([(f, 1) for f in self._filters()])
-        logger.info("connected (session present: %s); subscribing", flags.session_present)
-
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        self.subscribed.clear()
-        self._new_epoch(connected=False)
-        if not self._stopping.is_set():
-            logger.warning("lost the broker (%s); reconnecting", reason)
-
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        reasons: list[ReasonCode],
-        properties: Properties | None,
-    ) -> None:
-        refused = [str(r) for r in reasons if r.is_failure]
-        if refused:
-            logger.error("broker refused ingest's subscriptions: %s", ", ".join(refused))
-            return
-        self.subscribed.set()  # only now does the broker route messages to us
+    def _on_connection(self, connected: bool) -> None:
+        """Called under the session's lock at each new connection epoch."""
+        self._unacked = 0  # the broker redelivers what the last connection left unacked
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self.metrics.inc("messages_received")
-        with self._ack_lock:
+        with self.session.lock:
             self._unacked += 1
-            epoch = self._epoch
+            epoch = self.session.epoch
         item = Incoming(
             epoch,
             message.mid,
@@ -255,10 +213,10 @@ class IngestService:
                 self.metrics.inc("presence_stored", batch.presence)
 
     def _ack(self, batch: Batch) -> None:
-        with self._ack_lock:  # the network thread cannot start a new connection meanwhile
-            if not self._connected:
+        with self.session.lock:  # the network thread cannot start a new connection meanwhile
+            if not self.session.connected.is_set():
                 return
-            current = [m for m in batch.messages if m.epoch == self._epoch]
+            current = [m for m in batch.messages if m.epoch == self.session.epoch]
             self._unacked -= len(current)
             self._send_pubacks([m.mid for m in current if m.qos == 1])
 
@@ -311,17 +269,7 @@ class IngestService:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
-        props.ReceiveMaximum = self.settings.mqtt_receive_maximum
-        self.client.connect_async(
-            self.settings.mqtt_host,
-            self.settings.mqtt_port,
-            keepalive=30,
-            clean_start=False,
-            properties=props,
-        )
-        self.client.loop_start()
+        self.session.start()
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Write and acknowledge what is already batched (for up to ``grace_s``), then leave.
@@ -337,9 +285,5 @@ class IngestService:
         self._stopping.set()
         for thread in started:
             thread.join()
-        # paho 2.2's loop thread logs a spurious ERROR ("Client is not connected") when it runs once
-        # more after a deliberate disconnect; nothing said during our own shutdown is news.
-        self.client.disable_logger()
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.stop()
         self.writer.close()
