@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from alerts.messages import Item, Message
 from alerts.routing import Contact, Routing
 from alerts.senders import SendError
+from servicekit.backoff import backoff_s
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Dispatcher:
                 self._log(Attempt(job.message, job.contact, job.attempt, "gave_up", error))
                 return
             self._log(Attempt(job.message, job.contact, job.attempt, "failed", error))
-            delay = min(self.max_s, self.base_s * 2 ** (job.attempt - 1))
+            delay = backoff_s(job.attempt - 1, self.base_s, self.max_s)
             with self._cond:
                 retry = _Job(job.message, job.contact, job.attempt + 1)
                 heapq.heappush(self._heap, (time.monotonic() + delay, next(self._order), retry))

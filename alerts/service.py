@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -20,7 +19,7 @@ from sqlalchemy import select
 from alerts.delivery import Attempt, Dispatcher, Grouper
 from alerts.engine import DEFAULT_THRESHOLDS, Closed, Effect, Engine, Key, Opened, Rules, Thresholds
 from alerts.messages import Item, Message, Purpose
-from alerts.metrics import render
+from alerts.metrics import AlertMetrics
 from alerts.names import CatalogNames
 from alerts.routing import Routing
 from alerts.senders import Senders
@@ -68,7 +67,6 @@ class AlertService:
     def __init__(self, settings: AlertsSettings, routing: Routing | None = None) -> None:
         self.settings = settings
         self.routing = routing or Routing()
-        self.counters: Counter[str] = Counter()
         self.catalog = Catalog(settings.database_url)
         try:
             require_current(self.catalog.engine)
@@ -92,6 +90,13 @@ class AlertService:
         self._late: dict[Key, int] = {}  # the latest late incident per key
         self._areas: dict[str, tuple[float, str | None, str | None]] = {}
         self._windows: dict[str, tuple[float, list[MaintenanceWindow]]] = {}
+        self.stats = AlertMetrics(
+            {
+                "open_incidents": self._open_count,
+                "delivery_queue": lambda: float(self.dispatcher.depth()),
+                "delivery_dropped": lambda: float(self.dispatcher.dropped),
+            }
+        )
         self._limits = Limits()
         self._stopping = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="alerts-ticker", daemon=True)
@@ -112,14 +117,11 @@ class AlertService:
 
     def metrics(self) -> str:
         """The counters, and what is open or waiting right now, as Prometheus text."""
+        return self.stats.render()
+
+    def _open_count(self) -> float:
         with self._lock:
-            open_incidents = len(self._open)
-        gauges = {
-            "open_incidents": float(open_incidents),
-            "delivery_queue": float(self.dispatcher.depth()),
-            "delivery_dropped": float(self.dispatcher.dropped),
-        }
-        return render(dict(self.counters), gauges)
+            return float(len(self._open))
 
     # --- catalog look-ups ----------------------------------------------------------------------
 
@@ -182,14 +184,14 @@ class AlertService:
         now = utcnow()
         decoded = decode(message.topic, bytes(message.payload), now, self._limits)
         if isinstance(decoded, Rejection):
-            self.counters[f"rejected_{decoded.reason.value}"] += 1
+            self.stats.inc("rejected", decoded.reason.value)
         else:
             try:
                 self.handle(decoded, now)
             except Exception:
                 # Not acknowledged: the broker redelivers it with the next session.
                 logger.exception("could not record the effects of a message; it will come again")
-                self.counters["record_errors"] += 1
+                self.stats.inc("record_errors")
                 return
         if message.qos:
             client.ack(message.mid, message.qos)
@@ -202,7 +204,7 @@ class AlertService:
             else:
                 effects = self.engine.report(message, now)
             self._record(effects)
-        self.counters["presence" if isinstance(message, Presence) else "reports"] += 1
+        self.stats.inc("presence" if isinstance(message, Presence) else "reports")
 
     # --- recording -----------------------------------------------------------------------------
 
@@ -243,12 +245,12 @@ class AlertService:
             )
             incident_id = row.id
         (self._late if effect.late else self._open)[effect.key] = incident_id
-        self.counters[f"opened_{effect.kind}"] += 1
+        self.stats.inc("opened", effect.kind)
         if effect.pages:
             purpose: Purpose = "flapping" if effect.kind == "flapping" else "problem"
             self._queue(effect.area_id, self._item(purpose, incident_id, effect))
         else:
-            self.counters[f"suppressed_{effect.suppressed_by}"] += 1
+            self.stats.inc("suppressed", effect.suppressed_by)
 
     def _closed(self, effect: Closed) -> None:
         incident_id = (self._late if effect.late else self._open).get(effect.key)
@@ -278,7 +280,7 @@ class AlertService:
                 row.reason,
                 effect.final_status,
             )
-        self.counters[f"closed_{effect.key[1]}"] += 1
+        self.stats.inc("closed", effect.key[1])
         if pages:  # a recovery is never suppressed when its problem was paged
             self._queue(effect.area_id, item)
 
@@ -330,7 +332,7 @@ class AlertService:
                             },
                         )
                     )
-        self.counters[f"delivery_{attempt.outcome}"] += 1
+        self.stats.inc("deliveries", attempt.outcome)
 
     # --- ticker --------------------------------------------------------------------------------
 
@@ -375,7 +377,7 @@ class AlertService:
             message = Message(
                 f"esc-{area_id}-{ids[0]}"[:40], area_id, name, commune, tuple(items), True, ids
             )
-            self.counters["escalations"] += len(items)
+            self.stats.inc("escalations", amount=len(items))
             self.dispatcher.submit(message)
 
     def _tick_loop(self) -> None:

@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-import random
 import re
 import threading
 import time
@@ -24,6 +24,7 @@ from contract.decode import Reason, Rejection
 from ingest.batch import Batch, RefusedId
 from ingest.deadletter import DeadLetters
 from ingest.metrics import Metrics
+from servicekit.backoff import backoff_s
 from tsdb.writer import Misconfigured, Rejected, Retryable, TooLarge, Writer
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ class Delivery:
         self.dead_letters = dead_letters
         self.stopping = stopping
         self.retry_max_s = retry_max_s
-        self._jitter = random.Random()  # noqa: S311 - jitter, not security
 
     def deliver(self, batch: Batch) -> None:
         """Store the batch (raises ``Stopped`` if stopping first); dead-letter refused messages,
@@ -98,20 +98,18 @@ class Delivery:
         tags = {"agent": found[1], "area": found[2]}
         measurements = {line.split(",", 1)[0] for line in lines}
         time_ns = int(lines[0].rsplit(" ", 1)[1])
-        delay = BACKOFF_START_S
-        while True:
+        for attempt in itertools.count():
             try:
                 self.writer.erase(measurements, tags, time_ns)
                 self.metrics.inc("partial_writes_erased")
                 return
             except Retryable as exc:
                 logger.warning("could not erase a refused message's points (%s); retrying", exc)
-                if self.stopping.wait(delay):
+                if self.stopping.wait(backoff_s(attempt, BACKOFF_START_S, self.retry_max_s)):
                     raise Stopped from None
-                delay = min(delay * 2, self.retry_max_s)
 
     def _write(self, lines: list[str], owners: list[int], refused: dict[int, _Refused]) -> None:
-        delay = BACKOFF_START_S
+        attempt = 0
         complained = False
         while True:
             if self.stopping.is_set():
@@ -141,8 +139,8 @@ class Delivery:
                 if exc.retry_after_s is not None:
                     wait = min(exc.retry_after_s, RETRY_AFTER_CAP_S)
                 else:
-                    wait = delay * self._jitter.uniform(0.75, 1.25)
-                    delay = min(delay * 2, self.retry_max_s)
+                    wait = backoff_s(attempt, BACKOFF_START_S, self.retry_max_s)
+                    attempt += 1
                 if isinstance(exc, Misconfigured) and not complained:
                     complained = True
                     logger.error("InfluxDB refuses ingest (%s); holding messages, retrying", exc)

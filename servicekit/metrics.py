@@ -1,11 +1,25 @@
 """The small HTTP endpoint every server-side service exposes: ``/metrics`` (Prometheus text,
-rendered on each scrape) and ``/readyz`` (200 once the service is subscribed, else 503)."""
+rendered on each scrape) and ``/readyz`` (200 once the service is subscribed, else 503).
+
+The metrics themselves are ``prometheus_client``'s (thread-safe), one registry per service.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, generate_latest
+
+# No ``*_created`` series: a scrape shows what happened, not when each counter was made.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+
+
+def render(registry: CollectorRegistry) -> str:
+    """The registry in the Prometheus text format."""
+    return generate_latest(registry).decode()
 
 
 def serve(

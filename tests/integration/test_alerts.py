@@ -93,8 +93,8 @@ class Env:
 
     def settle(self) -> None:
         """Every published message handled, every group sent, every delivery attempted."""
-        counters = self.service.counters
-        wait_for(lambda: counters["reports"] + counters["presence"] >= self.published, "handled")
+        stats = self.service.stats
+        wait_for(lambda: stats.get("reports") + stats.get("presence") >= self.published, "handled")
         wait_for(
             lambda: not self.service.grouper._pending and self.service.dispatcher.idle(),
             "notifications sent",

@@ -108,13 +108,14 @@ notify = [
             assert "Camera cam-01: down" in zalo[0].json()["message"]["text"], "English asked"
             wait_for(
                 lambda: (
-                    "smartarea_alerts_delivery_sent_total 2" in _get(metrics_port, "/metrics")[1]
+                    'smartarea_alerts_deliveries_total{outcome="sent"} 2.0'
+                    in _get(metrics_port, "/metrics")[1]
                 ),
                 "deliveries counted",
             )
             text = _get(metrics_port, "/metrics")[1]
-            assert "smartarea_alerts_reports_total 3" in text, "only its own area's reports"
-            assert "smartarea_alerts_open_incidents 1" in text
+            assert "smartarea_alerts_reports_total 3.0" in text, "only its own area's reports"
+            assert "smartarea_alerts_open_incidents 1.0" in text
         assert alerts.proc is not None and alerts.proc.returncode == 0
     finally:
         receiver.close()

@@ -87,7 +87,7 @@ def _send_bad_inputs(
     assert all(r["detail"] for r in records)
     assert count_points(influxdb, "camera") == 1
     text = ingest.metrics.render()
-    assert 'smartarea_ingest_dead_letters_total{reason="topic_mismatch"} 1' in text
+    assert 'smartarea_ingest_dead_letters_total{reason="topic_mismatch"} 1.0' in text
 
 
 def test_reports_sent_while_ingest_is_down_are_stored_when_it_returns(

@@ -69,7 +69,7 @@ def test_two_workers_share_the_load_and_store_each_report_once(
         for name in (
             "smartarea_ingest_messages_received_total",
             "smartarea_ingest_batches_written_total",
-            "smartarea_ingest_unacked_messages 0",
+            "smartarea_ingest_unacked_messages 0.0",
             'smartarea_ingest_write_latency_seconds_bucket{le="+Inf"}',
             "smartarea_ingest_e2e_lag_seconds_count",
             "smartarea_ingest_agents_tracked",

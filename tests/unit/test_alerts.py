@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from alerts.delivery import Attempt, Dispatcher, Grouper
 from alerts.engine import Closed, Engine, Opened, Rules, Thresholds, flap_percent
 from alerts.messages import Item, Message, Names, render
+from alerts.metrics import GAUGES, AlertMetrics
 from alerts.routing import Contact, Routing, RoutingError, load
 from alerts.senders import SendError, sign
 from alerts.settings import AlertsSettings
@@ -325,3 +326,21 @@ def test_dispatcher_retries_with_backoff_then_gives_up() -> None:
         dispatcher.stop()
     assert [(a.attempt, a.outcome) for a in log] == [(1, "failed"), (2, "failed"), (3, "gave_up")]
     assert dispatcher.gave_up == 1
+
+
+def test_every_alerts_metric_is_documented_and_counts_from_many_threads() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "alerts.md").read_text(encoding="utf-8")
+    stats = AlertMetrics({name: lambda: 0.0 for name in GAUGES})
+    for family in stats.registry.collect():
+        assert f"`_{family.name.removeprefix('smartarea_alerts_')}" in doc, family.name
+
+    def count() -> None:
+        for _ in range(20_000):
+            stats.inc("deliveries", "sent")
+
+    threads = [threading.Thread(target=count) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stats.get("deliveries", "sent") == 80_000  # a bare Counter[str] += lost some
