@@ -104,33 +104,3 @@ class CommandPublisher:
             if self._session is not None:
                 self._session.stop()
                 self._session = None
-
-
-class Cooldown:
-    """At most one command per agent every ``seconds``, counted in this API process.
-
-    A probe cycle costs the cultural-house PC seconds of CPU (it decodes every camera); the
-    button must not keep its cameras busy however often it is pressed. ``take`` reserves the
-    agent's turn, ``give_back`` returns it when the command could not be sent. The table is
-    bounded: past ``max_agents``, agents whose turn has come again are forgotten first."""
-
-    def __init__(self, seconds: float = 15.0, max_agents: int = 10_000) -> None:
-        self.seconds, self.max_agents = seconds, max_agents
-        self._last: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    def take(self, agent: tuple[str, str]) -> float:
-        """0 if the command may go now (the turn is taken), else the seconds left to wait."""
-        now = time.monotonic()
-        with self._lock:
-            last = self._last.get(agent)
-            if last is not None and now - last < self.seconds:
-                return self.seconds - (now - last)
-            if len(self._last) >= self.max_agents:
-                self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
-            self._last[agent] = now
-            return 0.0
-
-    def give_back(self, agent: tuple[str, str]) -> None:
-        with self._lock:
-            self._last.pop(agent, None)

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from api.access import Action, Caller, authorize, current_caller, db_session
 from api.bounds import ROW_ID_MAX
-from api.commands import CommandPublisher, Cooldown
+from api.commands import CommandPublisher
 from api.settings import ApiSettings
+from api.throttle import Cooldown
 from contract.topics import SLUG_MAX, SLUG_PATTERN
 from tsdb.influxql import InfluxQL
 

@@ -71,6 +71,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Cơ sở dữ liệu đo lường tạm thời không truy cập được.",
         "en": "The measurement database is temporarily unavailable.",
     },
+    "catalog_unavailable": {
+        "vi": "Cơ sở dữ liệu danh mục đang bận hoặc tạm thời không truy cập được. Hãy thử lại sau "
+        "ít giây.",
+        "en": "The catalog database is busy or temporarily unavailable. Try again in a few "
+        "seconds.",
+    },
+    "catalog_conflict": {
+        "vi": "Yêu cầu xung đột với dữ liệu hiện có trong danh mục (một mục cùng khóa vừa được "
+        "ghi, hoặc mục được tham chiếu không còn): hãy tải lại rồi thử lại.",
+        "en": "The request conflicts with the catalog's content (an entry with the same key was "
+        "just written, or one it refers to is gone): reload and try again.",
+    },
     "agent_not_found": {
         "vi": "Không tìm thấy máy trạm (agent) này trong khu dân cư.",
         "en": "No such agent in this residential area.",

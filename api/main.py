@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import errors
 from api.access import REFUSALS
 from api.bodylimit import BodyLimit
 from api.commands import CommandPublisher, Cooldown
@@ -109,6 +110,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    for exc_class, handler in errors.HANDLERS.items():  # database errors: 409, 503
+        app.add_exception_handler(exc_class, handler)
     documents = settings.api_max_document_bytes
     app.add_middleware(
         BodyLimit,
@@ -116,7 +119,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         documents={"/catalog": documents, "/criteria-sets": documents},
     )
     app.state.login_throttle = LoginThrottle()
+    # /healthz is open to all; every other route may refuse (401/403/404/422, api.access) and
+    # find the catalog busy (503, api.errors).
+    refusals = REFUSALS | errors.UNAVAILABLE
     for router in ROUTERS:
-        # /healthz is open to all; every other route may refuse (401/403/404/422, api.access).
-        app.include_router(router, responses=None if router is health.router else REFUSALS)
+        app.include_router(router, responses=None if router is health.router else refusals)
     return app

@@ -4,7 +4,7 @@ SQLAlchemy learns a table when its module is imported; this module imports them 
 migrations compare against the whole schema and no session meets a half-known mapping.
 """
 
-from catalog import criteria, incidents, models
+from catalog import criteria, incidents, limits, models
 
 METADATA = models.Base.metadata
-MODULES = (models, incidents, criteria)
+MODULES = (models, incidents, criteria, limits)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from api.deps import (
-    AcceptLanguage,
     AreaId,
     CanRead,
     InfluxDep,
     SessionDep,
     SettingsDep,
 )
-from api.i18n import text
 from api.status import AreaStatus, ExpectedDevice, area_status
 from catalog.models import Area
 from contract.models import DeviceKind
-from tsdb.influxql import QueryError
 
 router = APIRouter(prefix="/areas", tags=["status"])
 
@@ -30,21 +27,11 @@ def get_area_status(
     session: SessionDep,
     db: InfluxDep,
     config: SettingsDep,
-    accept_language: AcceptLanguage = None,
 ) -> AreaStatus:
     area = session.get(Area, area_id)
     assert area is not None  # noqa: S101 - authorize() answered 404 otherwise
     expected = [ExpectedDevice(d.id, DeviceKind(d.kind), d.name) for d in area.devices]
-    try:
-        result = area_status(
-            db,
-            area_id,
-            timedelta(seconds=config.lookback_s),
-            config.stale_after_intervals,
-            expected,
-        )
-    except QueryError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
-        ) from None
+    result = area_status(
+        db, area_id, timedelta(seconds=config.lookback_s), config.stale_after_intervals, expected
+    )
     return result.model_copy(update={"name": area.name})

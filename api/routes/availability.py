@@ -17,16 +17,13 @@ from api import evidence
 from api.availability.model import AreaAvailability
 from api.bounds import Instant
 from api.deps import (
-    AcceptLanguage,
     AreaId,
     CanRead,
     InfluxDep,
     SessionDep,
     SettingsDep,
 )
-from api.i18n import text
 from catalog.models import Area
-from tsdb.influxql import QueryError
 
 router = APIRouter(prefix="/areas", tags=["availability"])
 MAX_WINDOW = timedelta(days=3 * 366)
@@ -59,7 +56,6 @@ def get_availability(
     raw: Annotated[
         bool, Query(description="read raw points only (an auditor's cross-check)")
     ] = False,
-    accept_language: AcceptLanguage = None,
 ) -> AvailabilityOut:
     if window_from.tzinfo is None or window_to.tzinfo is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "from and to need a UTC offset")
@@ -68,21 +64,16 @@ def get_availability(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "from must precede to, by at most 3 years"
         )
     start, end = window_from.astimezone(UTC), window_to.astimezone(UTC)
-    try:
-        result = evidence.availability(
-            session,
-            db,
-            area_id,
-            start,
-            end,
-            config.stale_after_intervals,
-            resolution=timedelta(seconds=resolution_s) if resolution_s else None,
-            raw=raw,
-        )
-    except QueryError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
-        ) from None
+    result = evidence.availability(
+        session,
+        db,
+        area_id,
+        start,
+        end,
+        config.stale_after_intervals,
+        resolution=timedelta(seconds=resolution_s) if resolution_s else None,
+        raw=raw,
+    )
     area = session.get(Area, area_id)
     catalog = {d.id for d in area.devices} if area else set()
     missing = sorted(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, HTTPException, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from api import errors
 from api.bounds import Input
 from api.catalogfile import CatalogFileError, Name, export_catalog, import_catalog
 from api.deps import AcceptLanguage, AreaId, CanAdminister, CanRead, CanReadAudit, SessionDep
@@ -152,7 +153,11 @@ def get_catalog(
     return Response(export_catalog(session), media_type="application/yaml; charset=utf-8")
 
 
-@router.post("/catalog", summary="Load a catalog YAML file: create or update, never delete (admin)")
+@router.post(
+    "/catalog",
+    summary="Load a catalog YAML file: create or update, never delete (admin)",
+    responses=errors.CONFLICT,  # two imports creating the same area at once: one is refused
+)
 def post_catalog(
     body: Annotated[bytes, Body(media_type="application/yaml")],
     caller: CanAdminister,

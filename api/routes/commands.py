@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.access import Problem
-from api.commands import BrokerUnavailable, CommandPublisher, Cooldown
+from api.commands import BrokerUnavailable, CommandPublisher
 from api.deps import (
     AcceptLanguage,
     AreaId,
@@ -26,6 +26,7 @@ from api.deps import (
 )
 from api.i18n import text
 from api.status import agent_presence
+from api.throttle import Cooldown
 from catalog import audit
 from catalog.models import Agent
 from contract import topics

@@ -20,13 +20,13 @@ from api.i18n import text
 from api.rollup import ProvinceStatus, province_status
 from api.settings import ApiSettings
 from catalog.models import Area, Commune, Device
-from tsdb.influxql import InfluxQL, QueryError
+from tsdb.influxql import InfluxQL
 
 router = APIRouter(tags=["status"])
 
 
 def _rollup(
-    session: Session, db: InfluxQL, config: ApiSettings, areas: list[Area], language: str | None
+    session: Session, db: InfluxQL, config: ApiSettings, areas: list[Area]
 ) -> ProvinceStatus:
     """Counts from InfluxDB; catalog devices never heard of count as unknown."""
     catalog: dict[str, set[str]] = {a.id: set() for a in areas}
@@ -34,14 +34,9 @@ def _rollup(
         select(Device.area_id, Device.id).where(Device.area_id.in_(list(catalog)))
     ):
         catalog[area_id].add(device_id)
-    try:
-        return province_status(
-            db, catalog, timedelta(seconds=config.lookback_s), config.stale_after_intervals
-        )
-    except QueryError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", language)
-        ) from None
+    return province_status(
+        db, catalog, timedelta(seconds=config.lookback_s), config.stale_after_intervals
+    )
 
 
 @router.get("/communes/{commune_id}/status", summary="Device counts of every area of a commune")
@@ -51,10 +46,9 @@ def commune_status(
     session: SessionDep,
     db: InfluxDep,
     config: SettingsDep,
-    accept_language: AcceptLanguage = None,
 ) -> ProvinceStatus:
     areas = session.execute(select(Area).where(Area.commune_id == commune_id)).scalars().all()
-    return _rollup(session, db, config, list(areas), accept_language)
+    return _rollup(session, db, config, list(areas))
 
 
 @router.get(
@@ -77,4 +71,4 @@ def province_rollup(
     visible = [a for a in areas if caller.may_see_area(a.id, a.commune_id)]
     if not visible:
         raise HTTPException(status.HTTP_404_NOT_FOUND, text("area_not_found", accept_language))
-    return _rollup(session, db, config, visible, accept_language)
+    return _rollup(session, db, config, visible)

@@ -14,7 +14,7 @@ from api.i18n import text
 from api.series import MAX_POINTS, MetricSeries, metric_series
 from catalog.models import Device
 from contract.models import FLAG_METRICS, TEXT_METRICS
-from tsdb.influxql import QueryError, QueryRefused
+from tsdb.influxql import QueryRefused
 
 router = APIRouter(prefix="/areas", tags=["status"])
 _TEXT_FIELDS = frozenset({"status", "reason", "detail"})  # a device point's fixed text fields
@@ -73,7 +73,3 @@ def get_series(
     except QueryRefused as exc:  # the query is wrong (legacy data of another type, say)
         detail = text("query_refused", accept_language) + str(exc)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
-    except QueryError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, text("database_unavailable", accept_language)
-        ) from None

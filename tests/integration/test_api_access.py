@@ -11,6 +11,7 @@ from typing import Any
 
 from contract import topics
 from contract.models import DeviceResult, Report
+from devstack.processes import Child, free_port, python_module
 from devstack.stack import Stack
 from tests.integration.conftest import api_get, phu_tho_catalog, publisher, wait_for
 
@@ -46,6 +47,14 @@ def _decode(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw  # YAML, or an empty body
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def _login(stack: Stack, username: str, password: str) -> str:
@@ -136,10 +145,24 @@ def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
 
     # Password guessing: five failures are free, the sixth locks the name, and then even the
     # right password waits; a name that does not exist behaves the same; others are unaffected.
+    # The guesses alternate between two API workers on one catalog: they count together.
+    port = free_port()
+    second = Child(
+        "api-2",
+        python_module("api"),
+        stack.workdir / "api-2.log",
+        env=stack.env("api") | {"SMARTAREA_API_PORT": str(port)},
+    ).start()
+    second_url = f"http://127.0.0.1:{port}"
+    second.wait_ready(lambda: _ok(second_url + "/healthz"), timeout=30)
+    guesses = 0
+
     def attempt(username: str, password: str) -> tuple[int, Any, dict[str, str]]:
+        nonlocal guesses
+        guesses += 1
         form = urllib.parse.urlencode({"username": username, "password": password}).encode()
         request = urllib.request.Request(
-            stack.api_url + "/auth/token",
+            (second_url if guesses % 2 else stack.api_url) + "/auth/token",
             data=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
@@ -160,6 +183,7 @@ def test_no_token_wrong_token_and_logout(stack: Stack) -> None:
         assert status == 429, body
         assert 0 < int(headers["retry-after"]) <= 30
         assert f"sau {headers['retry-after']} giây" in body["detail"]
+    second.stop()
     _user(stack, "kiem-dinh", "auditor")  # logs in at once
 
 

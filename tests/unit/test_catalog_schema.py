@@ -56,7 +56,8 @@ def test_services_refuse_an_unmigrated_catalog_and_name_the_step(tmp_path: Path)
 def test_a_schema_one_revision_behind_is_named(tmp_path: Path) -> None:
     catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     migrate(catalog.engine, "0002")
-    with pytest.raises(SchemaNotCurrent, match=r"at revision 0002, this version needs 0003"):
+    behind = r"at revision 0002, this version needs 00[0-9][0-9]: run"
+    with pytest.raises(SchemaNotCurrent, match=behind):
         require_current(catalog.engine)
     migrate(catalog.engine)
     require_current(catalog.engine)
