@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from api import errors
 from api.access import REFUSALS
 from api.bodylimit import BodyLimit
-from api.commands import CommandPublisher, Cooldown
+from api.commands import CommandPublisher
 from api.routes import (
     areas,
     audit,
@@ -31,7 +31,7 @@ from api.routes import (
     users,
 )
 from api.settings import ApiSettings
-from api.throttle import LoginThrottle
+from api.throttle import Cooldown, LoginThrottle
 from api.ui import routes as ui
 from catalog.db import Catalog, require_current
 from tsdb.influxql import InfluxQL
@@ -94,7 +94,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
             settings.mqtt_password,
             settings.mqtt_timeout_s,
         )
-        app.state.command_cooldown = Cooldown()
+        # Shared by every worker through the catalog (api.throttle).
+        app.state.command_cooldown = Cooldown(app.state.catalog)
+        app.state.login_throttle = LoginThrottle(app.state.catalog)
         yield
         app.state.commands.close()
         app.state.influx.close()
@@ -118,7 +120,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         limit=settings.api_max_body_bytes,
         documents={"/catalog": documents, "/criteria-sets": documents},
     )
-    app.state.login_throttle = LoginThrottle()
     # /healthz is open to all; every other route may refuse (401/403/404/422, api.access) and
     # find the catalog busy (503, api.errors).
     refusals = REFUSALS | errors.UNAVAILABLE
