@@ -22,14 +22,23 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from api.status import DEFAULT_INTERVAL_S, State
-from contract.models import DeviceKind
 from tsdb.fingerprint import device_set_digest
 from tsdb.influxql import InfluxQL, identifier, literal
+from tsdb.schema import (
+    AGENT,
+    AREA,
+    DEVICE,
+    Q_AGENT,
+    Q_AGENT_REPORT,
+    Q_AREA,
+    Q_DEVICE,
+    Q_DEVICE_MEASUREMENTS,
+)
 
 # InfluxDB 1.x evaluates a chain of ORs in more than linear time: 2,000 areas in one statement
 # take 1.1 s, in 80 statements of 25 sent together 0.18 s (benchmarks/api_queries.py's data).
 AREAS_PER_STATEMENT = 25
-_MEASUREMENTS = ",".join(identifier(kind.value) for kind in DeviceKind)
+_MEASUREMENTS = Q_DEVICE_MEASUREMENTS
 _STATE: dict[int, State] = {2: "up", 1: "degraded", 0: "down"}
 _COUNTS: tuple[tuple[str, State], ...] = (
     ("devices_up", "up"),
@@ -77,9 +86,7 @@ def _statements(template: str, area_ids: Iterable[str] | None) -> str:
     ids = sorted(set(area_ids))
     filters = (
         "AND ("
-        + " OR ".join(
-            f"{identifier('area')} = {literal(a)}" for a in ids[i : i + AREAS_PER_STATEMENT]
-        )
+        + " OR ".join(f"{Q_AREA} = {literal(a)}" for a in ids[i : i + AREAS_PER_STATEMENT])
         + ")"
         for i in range(0, len(ids), AREAS_PER_STATEMENT)
     )
@@ -99,13 +106,13 @@ def _latest_reports(
     if area_ids is not None and not area_ids:
         return out
     template = (
-        f'SELECT last("interval_s") AS "interval_s", {fields} FROM "agent_report" '  # noqa: S608
-        f'WHERE {since} {{areas}} GROUP BY "area", "agent"'
+        f'SELECT last("interval_s") AS "interval_s", {fields} FROM {Q_AGENT_REPORT} '  # noqa: S608
+        f"WHERE {since} {{areas}} GROUP BY {Q_AREA}, {Q_AGENT}"
     )
     for series in influx.query(_statements(template, area_ids)):
         row = series.rows[0]
         counted = all(row.get(field) is not None for field, _ in _COUNTS)
-        out.setdefault(series.tags["area"], {})[series.tags["agent"]] = _Agent(
+        out.setdefault(series.tags[AREA], {})[series.tags[AGENT]] = _Agent(
             interval_s=float(row["interval_s"]),
             at_ms=int(row["time"]),
             counts={state: int(row[field]) for field, state in _COUNTS} if counted else None,
@@ -124,12 +131,12 @@ def _latest_results(
         return out
     template = (
         f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {since} {{areas}} '  # noqa: S608
-        'GROUP BY "area", "agent", "device"'
+        f"GROUP BY {Q_AREA}, {Q_AGENT}, {Q_DEVICE}"
     )
     for series in influx.query(_statements(template, area_ids)):
         row = series.rows[0]
-        out.setdefault(series.tags["area"], []).append(
-            (series.tags["agent"], series.tags["device"], int(row["last"]), int(row["time"]))
+        out.setdefault(series.tags[AREA], []).append(
+            (series.tags[AGENT], series.tags[DEVICE], int(row["last"]), int(row["time"]))
         )
     return out
 

@@ -12,14 +12,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contract.models import DeviceKind
-from tsdb.influxql import InfluxQL, identifier, literal
+from tsdb.influxql import InfluxQL, literal
+from tsdb.schema import (
+    AGENT,
+    AREA,
+    DEVICE,
+    Q_AGENT,
+    Q_AGENT_PRESENCE,
+    Q_AGENT_REPORT,
+    Q_AREA,
+    Q_DEVICE,
+    Q_DEVICE_MEASUREMENTS,
+)
 
 State = Literal["up", "degraded", "down", "unknown"]
 _CORE_FIELDS = {
     "time",
-    "agent",
-    "area",
-    "device",
+    AGENT,
+    AREA,
+    DEVICE,
     "status",
     "status_code",
     "reason",
@@ -82,11 +93,9 @@ def agent_presence(influx: InfluxQL, area_id: str, agent_id: str) -> tuple[str, 
     """The agent's last presence (``online``, or ``offline`` by its Will or a clean stop) and
     when; None if it never connected. Not bounded in time: an agent online for months said so
     once, when it connected."""
-    where = (
-        f"{identifier('area')} = {literal(area_id)} AND {identifier('agent')} = {literal(agent_id)}"
-    )
+    where = f"{Q_AREA} = {literal(area_id)} AND {Q_AGENT} = {literal(agent_id)}"
     for series in influx.query(
-        f'SELECT "state" FROM "agent_presence" WHERE {where} ORDER BY time DESC LIMIT 1'  # noqa: S608
+        f'SELECT "state" FROM {Q_AGENT_PRESENCE} WHERE {where} ORDER BY time DESC LIMIT 1'  # noqa: S608
     ):
         row = series.rows[0]
         return str(row["state"]), _time(row["time"])
@@ -104,55 +113,53 @@ def area_status(
     now = datetime.now(UTC)
     # The only user input, area_id, is escaped by literal(); the rest are our own constants.
     since = int(lookback.total_seconds())
-    where = f"{identifier('area')} = {literal(area_id)} AND time > now() - {since}s"
+    where = f"{Q_AREA} = {literal(area_id)} AND time > now() - {since}s"
     agents: dict[str, AgentStatus] = {}
     for series in influx.query(
-        f'SELECT "seq", "interval_s" FROM "agent_report" WHERE {where} '  # noqa: S608
-        'GROUP BY "agent" ORDER BY time DESC LIMIT 1'
+        f'SELECT "seq", "interval_s" FROM {Q_AGENT_REPORT} WHERE {where} '  # noqa: S608
+        f"GROUP BY {Q_AGENT} ORDER BY time DESC LIMIT 1"
     ):
         row = series.rows[0]
         at = _time(row["time"])
         interval = float(row["interval_s"])
         stale = (now - at).total_seconds() > interval * stale_after_intervals
-        agents[series.tags["agent"]] = AgentStatus(
-            agent_id=series.tags["agent"],
+        agents[series.tags[AGENT]] = AgentStatus(
+            agent_id=series.tags[AGENT],
             last_report_at=at,
             interval_s=interval,
             seq=int(row["seq"]),
             stale=stale,
         )
     for series in influx.query(
-        f'SELECT "state" FROM "agent_presence" WHERE {where} '  # noqa: S608
-        'GROUP BY "agent" ORDER BY time DESC LIMIT 1'
+        f'SELECT "state" FROM {Q_AGENT_PRESENCE} WHERE {where} '  # noqa: S608
+        f"GROUP BY {Q_AGENT} ORDER BY time DESC LIMIT 1"
     ):
-        agent = agents.get(series.tags["agent"])
+        agent = agents.get(series.tags[AGENT])
         if agent is not None:
             row = series.rows[0]
             agents[agent.agent_id] = agent.model_copy(
                 update={"presence": row["state"], "presence_at": _time(row["time"])}
             )
-    measurements = ",".join(identifier(kind.value) for kind in DeviceKind)
+    measurements = Q_DEVICE_MEASUREMENTS
     catalog = {d.device_id: d for d in expected}
     devices = []
     for series in influx.query(
         f"SELECT * FROM {measurements} WHERE {where} "  # noqa: S608
-        'GROUP BY "device" ORDER BY time DESC LIMIT 1'
+        f"GROUP BY {Q_DEVICE} ORDER BY time DESC LIMIT 1"
     ):
         row = series.rows[0]
         at = _time(row["time"])
-        agent = agents.get(row["agent"])
+        agent = agents.get(row[AGENT])
         interval = agent.interval_s if agent else DEFAULT_INTERVAL_S
         age = (now - at).total_seconds()
         state: State = "unknown" if age > interval * stale_after_intervals else row["status"]
         devices.append(
             DeviceStatus(
-                device_id=series.tags["device"],
+                device_id=series.tags[DEVICE],
                 kind=DeviceKind(series.name),
-                name=catalog[series.tags["device"]].name
-                if series.tags["device"] in catalog
-                else None,
-                in_catalog=series.tags["device"] in catalog,
-                agent_id=row["agent"],
+                name=catalog[series.tags[DEVICE]].name if series.tags[DEVICE] in catalog else None,
+                in_catalog=series.tags[DEVICE] in catalog,
+                agent_id=row[AGENT],
                 state=state,
                 reason=row.get("reason"),
                 detail=row.get("detail"),

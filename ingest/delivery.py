@@ -25,13 +25,14 @@ from ingest.batch import Batch, RefusedId
 from ingest.deadletter import DeadLetters
 from ingest.metrics import Metrics
 from servicekit.backoff import backoff_s
+from tsdb.schema import AGENT, AREA
 from tsdb.writer import Misconfigured, Rejected, Retryable, TooLarge, Writer
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_START_S = 0.5
 # Every line ingest writes starts "<measurement>,agent=<slug>,area=<slug>" (tags in key order).
-_AGENT_TAGS = re.compile(r"^[a-z_]+,agent=([a-z0-9-]+),area=([a-z0-9-]+)[, ]")
+_AGENT_TAGS = re.compile(rf"^[a-z_]+,{AGENT}=([a-z0-9-]+),{AREA}=([a-z0-9-]+)[, ]")
 RETRY_AFTER_CAP_S = 600.0
 
 
@@ -95,7 +96,7 @@ class Delivery:
         if found is None:  # pragma: no cover - every line ingest writes has these tags
             logger.error("cannot erase a line without agent tags: %.120s", lines[0])
             return
-        tags = {"agent": found[1], "area": found[2]}
+        tags = {AGENT: found[1], AREA: found[2]}
         measurements = {line.split(",", 1)[0] for line in lines}
         time_ns = int(lines[0].rsplit(" ", 1)[1])
         for attempt in itertools.count():

@@ -28,6 +28,7 @@ from tsdb.lineprotocol import (
     tags_text,
     timestamp_ns,
 )
+from tsdb.schema import AGENT, AGENT_PRESENCE, AGENT_REPORT, AREA, DEVICE
 
 
 def _number(value: bool | int | float | str, name: str) -> FieldValue:
@@ -81,11 +82,9 @@ def report_lines(
 ) -> list[str]:
     when = timestamp_ns(report.observed_at)
     # Tags in key order: agent, area (escaped once per report), then device.
-    common = tags_text({"agent": report.agent_id, "area": report.area_id})
+    common = tags_text({AGENT: report.agent_id, AREA: report.area_id})
     lines = [
-        _device_line(
-            _KIND[result.kind], common + tag_text("device", result.device_id), result, when
-        )
+        _device_line(_KIND[result.kind], common + tag_text(DEVICE, result.device_id), result, when)
         for result in report.results
     ]
     states = [result.status for result in report.results]
@@ -106,15 +105,11 @@ def report_lines(
         for name, value in report.agent_metrics.items()
         if name not in summary
     )
-    lines.append(
-        line("agent_report", {"area": report.area_id, "agent": report.agent_id}, summary, when)
-    )
+    lines.append(line(AGENT_REPORT, {AREA: report.area_id, AGENT: report.agent_id}, summary, when))
     return lines
 
 
 def presence_lines(presence: Presence, received_at: datetime) -> list[str]:
     when = timestamp_ns(presence.at or received_at)
     fields: dict[str, FieldValue] = {"state": presence.state.value, "by_will": presence.at is None}
-    return [
-        line("agent_presence", {"area": presence.area_id, "agent": presence.agent_id}, fields, when)
-    ]
+    return [line(AGENT_PRESENCE, {AREA: presence.area_id, AGENT: presence.agent_id}, fields, when)]

@@ -22,6 +22,7 @@ from contract.models import DeviceKind
 from ingest.settings import IngestSettings
 from tsdb.auth import auth_headers
 from tsdb.influxql import identifier
+from tsdb.schema import AGENT_REPORT, HOURLY
 
 ROLLUP_RP = "hourly"
 RAW_RP = "autogen"  # the default policy every database starts with, where ingest writes
@@ -78,10 +79,10 @@ def statements(database: str, raw_days: int = 400, rollup_days: int = 3650) -> l
     out.append(
         _cq(
             database,
-            "agent_report_hourly",
+            AGENT_REPORT + HOURLY,
             'count("seq") AS "reports", max("lag_s") AS "lag_s_max"',
-            "agent_report",
-            "agent_report_hourly",
+            AGENT_REPORT,
+            AGENT_REPORT + HOURLY,
         )
     )
     return out

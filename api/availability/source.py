@@ -34,6 +34,16 @@ from api.availability.timeline import Run
 from contract.models import DeviceKind
 from tsdb.influxql import InfluxQL, identifier, literal
 from tsdb.lineprotocol import FieldValue, line
+from tsdb.schema import (
+    AGENT,
+    AREA,
+    DEVICE,
+    Q_AGENT,
+    Q_AGENT_REPORT,
+    Q_AREA,
+    Q_DEVICE,
+    Q_DEVICE_MEASUREMENTS,
+)
 from tsdb.writer import Writer
 
 RUN_MEASUREMENT = "availability_runs"
@@ -46,7 +56,7 @@ ROLLUP_SPLIT_INTERVALS = 1.5  # runs in the roll-up split at gaps > 1.5 interval
 MAX_BLOCK_MS = 31 * 86_400_000
 DEFAULT_INTERVAL_S = 60.0  # a result whose agent_report is missing (documented)
 MAX_INTERVAL_S = 86_400.0  # the contract's largest probe interval (contract.models.Report)
-_MEASUREMENTS = ",".join(identifier(kind.value) for kind in DeviceKind)
+_MEASUREMENTS = Q_DEVICE_MEASUREMENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +87,7 @@ def _ms(value: datetime) -> int:
 
 
 def _where(area_id: str, start_ms: int, end_ms: int) -> str:
-    return (
-        f"{identifier('area')} = {literal(area_id)} "
-        f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
-    )
+    return f"{Q_AREA} = {literal(area_id)} AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +110,11 @@ def interval_steps(
     interval of the report that carried it), and the shortest interval in the span."""
     where = _where(area_id, start_ms, end_ms)
     statements = [
-        f'SELECT first("interval_s") FROM "agent_report" WHERE {where} GROUP BY "agent"',  # noqa: S608
-        f'SELECT min("interval_s") FROM "agent_report" WHERE {where}',  # noqa: S608
+        f'SELECT first("interval_s") FROM {Q_AGENT_REPORT} WHERE {where} GROUP BY {Q_AGENT}',  # noqa: S608
+        f'SELECT min("interval_s") FROM {Q_AGENT_REPORT} WHERE {where}',  # noqa: S608
         'SELECT * FROM (SELECT difference("interval_s") AS d '  # noqa: S608
-        f'FROM "agent_report" WHERE {where} GROUP BY "agent") WHERE d != 0 '
-        f'AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY "agent"',
+        f"FROM {Q_AGENT_REPORT} WHERE {where} GROUP BY {Q_AGENT}) WHERE d != 0 "
+        f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY {Q_AGENT}",
     ]
     steps: dict[str, Steps] = {}
     shortest = DEFAULT_INTERVAL_S
@@ -115,11 +122,11 @@ def interval_steps(
     for series in influx.query("; ".join(statements)):
         rows = series.rows
         if rows and "first" in rows[0]:
-            steps[series.tags["agent"]] = Steps([int(rows[0]["time"])], [float(rows[0]["first"])])
+            steps[series.tags[AGENT]] = Steps([int(rows[0]["time"])], [float(rows[0]["first"])])
         elif rows and "min" in rows[0]:
             shortest = float(rows[0]["min"])
         else:
-            changes[series.tags["agent"]].extend((int(r["time"]), float(r["d"])) for r in rows)
+            changes[series.tags[AGENT]].extend((int(r["time"]), float(r["d"])) for r in rows)
     for agent, found in changes.items():
         if agent in steps:
             agent_steps = steps[agent]
@@ -141,7 +148,7 @@ def raw_runs(
     steps, shortest = interval_steps(influx, area_id, start_ms, end_ms)
     threshold_ms = shortest * split_intervals * 1000
     where = _where(area_id, start_ms, end_ms)
-    group = 'GROUP BY "device", "agent"'
+    group = f"GROUP BY {Q_DEVICE}, {Q_AGENT}"
     out = Runs()
     firsts: dict[tuple[DeviceKey, str], tuple[int, int]] = {}
     lasts: dict[tuple[DeviceKey, str], int] = {}
@@ -158,7 +165,7 @@ def raw_runs(
         f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms {group}",
     ]
     for series in influx.query("; ".join(statements)):
-        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        key = (DeviceKey(DeviceKind(series.name), series.tags[DEVICE]), series.tags[AGENT])
         rows = series.rows
         if rows and "first" in rows[0]:
             firsts[key] = (int(rows[0]["time"]), int(rows[0]["first"]))
@@ -194,9 +201,9 @@ def before(influx: InfluxQL, area_id: str, start_ms: int, stale_after_intervals:
     last: dict[tuple[DeviceKey, str], tuple[int, int]] = {}
     for series in influx.query(
         f'SELECT last("status_code") FROM {_MEASUREMENTS} WHERE {where} '  # noqa: S608
-        'GROUP BY "device", "agent"'
+        f"GROUP BY {Q_DEVICE}, {Q_AGENT}"
     ):
-        key = (DeviceKey(DeviceKind(series.name), series.tags["device"]), series.tags["agent"])
+        key = (DeviceKey(DeviceKind(series.name), series.tags[DEVICE]), series.tags[AGENT])
         row = series.rows[0]
         last[key] = (int(row["time"]), int(row["last"]))
     if not last:
@@ -204,13 +211,13 @@ def before(influx: InfluxQL, area_id: str, start_ms: int, stale_after_intervals:
     moments = sorted({at for at, _ in last.values()})
     interval: dict[tuple[str, int], float] = {}
     statements = [
-        f'SELECT "interval_s" FROM "agent_report" WHERE {_where(area_id, at, at + 1)} '  # noqa: S608
-        'GROUP BY "agent"'
+        f'SELECT "interval_s" FROM {Q_AGENT_REPORT} WHERE {_where(area_id, at, at + 1)} '  # noqa: S608
+        f"GROUP BY {Q_AGENT}"
         for at in moments
     ]
     for series in influx.query("; ".join(statements)):
         for row in series.rows:
-            interval[series.tags["agent"], int(row["time"])] = float(row["interval_s"])
+            interval[series.tags[AGENT], int(row["time"])] = float(row["interval_s"])
     for (device, agent), (at, code) in last.items():
         run = Run(at, at, code, interval.get((agent, at), DEFAULT_INTERVAL_S))
         out.by_device[device].append(run)
@@ -284,16 +291,16 @@ def rollup_runs(influx: InfluxQL, area_id: str, spans: list[tuple[int, int, int]
     starts = [s for s, _, _ in spans]
     for series in influx.query(
         f'SELECT "runs", "build" FROM {identifier(RUN_MEASUREMENT)} '  # noqa: S608
-        f'WHERE {where} GROUP BY "kind", "device", "agent"'
+        f'WHERE {where} GROUP BY "kind", {Q_DEVICE}, {Q_AGENT}'
     ):
-        device = DeviceKey(DeviceKind(series.tags["kind"]), series.tags["device"])
+        device = DeviceKey(DeviceKind(series.tags["kind"]), series.tags[DEVICE])
         for row in series.rows:
             at = int(row["time"])  # the first run's start: every run of a row is in one block
             i = bisect_right(starts, at) - 1  # blocks of an area never overlap
             if i >= 0 and at < spans[i][1] and int(row["build"]) == spans[i][2]:
                 runs = unpack(row["runs"])
                 out.by_device[device].extend(runs)
-                out.agents[device] = series.tags["agent"]
+                out.agents[device] = series.tags[AGENT]
                 out.rollup_rows += len(runs)
     return out
 
@@ -360,9 +367,9 @@ def materialize(
     count = 0
     for device, device_runs in runs.by_device.items():
         tags = {
-            "area": area_id,
-            "agent": runs.agents[device],
-            "device": device.device_id,
+            AREA: area_id,
+            AGENT: runs.agents[device],
+            DEVICE: device.device_id,
             "kind": device.kind.value,
         }
         ordered = sorted(device_runs)
@@ -380,7 +387,7 @@ def materialize(
     for i in range(0, len(lines), 5000):
         writer.write(lines[i : i + 5000])
     # The marker last: a reader never sees a block whose runs are not all written.
-    writer.write([line(BLOCK_MEASUREMENT, {"area": area_id}, marker, start_ms * 1_000_000)])
+    writer.write([line(BLOCK_MEASUREMENT, {AREA: area_id}, marker, start_ms * 1_000_000)])
     return count
 
 
@@ -397,7 +404,7 @@ def stale_blocks(
     if not found:
         return []
     statements = [
-        f'SELECT "lag_s" FROM "agent_report" WHERE {_where(area_id, s, e)} '  # noqa: S608
+        f'SELECT "lag_s" FROM {Q_AGENT_REPORT} WHERE {_where(area_id, s, e)} '  # noqa: S608
         f'AND "lag_s" > {max(0.0, (build - e) / 1000):.3f}'
         for s, e, build in found
     ]

@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "edge": {"contract"},
     "gateway": {"contract"},
     "servicekit": set(),
-    "tsdb": set(),
+    "tsdb": {"contract"},  # tsdb.schema: one measurement per device kind
     "catalog": {"servicekit"},
     "ingest": {"contract", "servicekit", "tsdb"},
     "alerts": {"contract", "servicekit", "tsdb", "catalog"},
