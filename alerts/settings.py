@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
 
+from catalog.settings import CatalogSettings
 from contract.models import DeviceKind
 from contract.topics import check_slug
+from servicekit.settings import MqttSettings
 
 
-class AlertsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMARTAREA_", extra="ignore", frozen=True)
+class AlertsSettings(MqttSettings, CatalogSettings):
+    """The broker and the catalog (where incidents live) as every service has them, and the
+    alerts' own ``SMARTAREA_ALERTS_*``."""
 
-    mqtt_host: str = Field(default="127.0.0.1", description="broker host")
-    mqtt_port: int = Field(default=1883, ge=1, le=65535, description="broker port")
-    mqtt_username: str | None = Field(default=None, description="the alerts' broker account")
-    mqtt_password: SecretStr | None = Field(default=None, description="its password")
     alerts_client_id: str = Field(
         default="smartarea-alerts",
         min_length=1,
@@ -37,9 +35,6 @@ class AlertsSettings(BaseSettings):
         default_factory=list,
         description='the areas this worker watches, as JSON (["son-vi-khu-6", ...]); empty: all. '
         "Partition areas between workers this way: a worker must see every message of its areas",
-    )
-    database_url: str = Field(
-        default="sqlite:///catalog.sqlite", description="the catalog, where incidents live"
     )
     alerts_routing_file: Path | None = Field(
         default=None, description="TOML file: channels and who gets what (none: record only)"

@@ -1,15 +1,14 @@
-"""Where the catalog database is: ``SMARTAREA_DATABASE_URL``, shared by every service using it."""
+"""Where the catalog database is: ``SMARTAREA_DATABASE_URL``, shared by every service using it
+(api and alerts settings derive from this class)."""
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicekit.settings import ServiceSettings
 
 
-class CatalogSettings(BaseSettings):
-    # ``ignore``: this reads the same environment as the service it is deployed beside.
-    model_config = SettingsConfigDict(env_prefix="SMARTAREA_", extra="ignore", frozen=True)
-
+class CatalogSettings(ServiceSettings):
     database_url: str = Field(
         default="sqlite:///catalog.sqlite",
         description="the catalog: sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.settings import InfluxSettings, MqttSettings
 
 
-class IngestSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMARTAREA_", extra="forbid", frozen=True)
+class IngestSettings(MqttSettings, InfluxSettings):
+    """The broker and InfluxDB as every service has them, and ingest's own settings."""
 
-    mqtt_host: str = Field(default="127.0.0.1", description="broker host")
-    mqtt_port: int = Field(
-        default=1883, ge=1, le=65535, description="broker port (loopback listener)"
-    )
-    mqtt_username: str | None = Field(default=None, description="ingest's broker account")
-    mqtt_password: SecretStr | None = Field(default=None, description="its password")
+    # forbid: IngestSettings(batch_max_pionts=…) in code or tests fails instead of being ignored
+    model_config = SettingsConfigDict(extra="forbid")
+
     mqtt_client_id: str = Field(
         default="smartarea-ingest",
         min_length=1,
@@ -43,17 +42,10 @@ class IngestSettings(BaseSettings):
         description="'v1': POST /write (InfluxDB 1.x, or 2.x's v1 endpoint); 'v2': influxdb-client "
         "WriteApi (InfluxDB 2.x, 3.x, Cloud; needs org and token)",
     )
-    influx_url: str = Field(default="http://127.0.0.1:8086", description="InfluxDB base URL")
-    influx_database: str = Field(
-        default="smartarea", min_length=1, description="InfluxDB database (the bucket for v2)"
-    )
     influx_retention_policy: str | None = Field(
         default=None, description="retention policy to write to (v1)"
     )
     influx_org: str | None = Field(default=None, description="InfluxDB 2.x organisation (v2)")
-    influx_username: str | None = Field(default=None, description="InfluxDB user")
-    influx_password: SecretStr | None = Field(default=None, description="its password")
-    influx_token: SecretStr | None = Field(default=None, description="InfluxDB 2.x API token")
     write_timeout_s: float = Field(default=10.0, gt=0, description="one write request's timeout")
     batch_max_points: int = Field(
         default=5000, ge=1, le=100_000, description="a batch is written once it holds this many"
