@@ -43,11 +43,12 @@ class Asset:
 def _load_assets() -> dict[str, Asset]:
     types = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
     assets = {}
-    for path in sorted((_HERE / "static").iterdir()):
+    static = _HERE / "static"
+    for path in sorted(static.rglob("*")):
         if path.suffix in types:
             body = path.read_bytes()
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            assets[path.name] = Asset(body, types[path.suffix], etag)
+            assets[path.relative_to(static).as_posix()] = Asset(body, types[path.suffix], etag)
     return assets
 
 
@@ -168,14 +169,17 @@ def certification_page(
     )
 
 
-@pages.get("/static/{name}")
+@pages.get("/static/{name:path}")
 def static_asset(name: str, if_none_match: Annotated[str | None, Header()] = None) -> Response:
     asset = ASSETS.get(name)
     if asset is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
+    # The page links app.css and js/main.js with their version, so those may be kept a day; the
+    # modules main.js imports are named without one, so the browser revalidates them (ETag, 304).
+    versioned = name in ("app.css", "js/main.js")
     headers = {
         "ETag": asset.etag,
-        "Cache-Control": "public, max-age=86400",
+        "Cache-Control": "public, max-age=86400" if versioned else "no-cache",
         "X-Content-Type-Options": "nosniff",
     }
     if if_none_match == asset.etag:

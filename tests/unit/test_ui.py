@@ -15,7 +15,7 @@ from api.ui import routes
 from api.ui.strings import CATALOGUE, STRINGS, choose_language
 
 TEMPLATES = Path(routes.__file__).parent / "templates"
-SCRIPT = Path(routes.__file__).parent / "static" / "app.js"
+SCRIPTS = sorted((Path(routes.__file__).parent / "static" / "js").glob("*.js"))
 
 
 def get(
@@ -50,7 +50,8 @@ def test_every_string_has_both_languages_and_every_key_used_exists() -> None:
     used = set()
     for template in TEMPLATES.glob("*.html"):
         used |= set(re.findall(r"\bs\.([a-z_]+)", template.read_text(encoding="utf-8")))
-    used |= set(re.findall(r"\bS\.([a-z_]+)", SCRIPT.read_text(encoding="utf-8")))
+    for script in SCRIPTS:
+        used |= set(re.findall(r"\bS\.([a-z_]+)", script.read_text(encoding="utf-8")))
     assert used, "no string found in use"
     assert used <= set(STRINGS["vi"]), used - set(STRINGS["vi"])
     # Vietnamese text is written with its diacritics, not stripped.
@@ -85,14 +86,43 @@ def test_pages_load_only_local_assets_and_forbid_everything_else() -> None:
 
 
 def test_assets_are_a_fixed_list_and_small() -> None:
-    css, js, missing, escape = get(
-        "/ui/static/app.css", "/ui/static/app.js", "/ui/static/nope.js", "/ui/static/..%2Froutes.py"
+    css, missing, escape, up = get(
+        "/ui/static/app.css",
+        "/ui/static/js/nope.js",
+        "/ui/static/js/..%2F..%2Froutes.py",
+        "/ui/static/../routes.py",
     )
     assert css.headers["content-type"].startswith("text/css")
-    assert js.headers["content-type"].startswith("text/javascript")
-    assert (missing.status_code, escape.status_code) == (404, 404)
+    assert [r.status_code for r in (missing, escape, up)] == [404, 404, 404]
+    scripts = get(*(f"/ui/static/js/{s.name}" for s in SCRIPTS))
+    assert all(js.headers["content-type"].startswith("text/javascript") for js in scripts)
     shell = get("/ui/areas/son-vi-khu-6")[0]
-    assert len(shell.content) + len(css.content) + len(js.content) < 100 * 1024
+    size = len(shell.content) + len(css.content) + sum(len(js.content) for js in scripts)
+    assert size < 100 * 1024
+
+
+def test_every_module_imports_only_what_another_exports() -> None:
+    """The pages are ES modules loaded as they are (no build step): an import of a name its
+    module does not export would stop the page in the browser."""
+    exported = {
+        script.name: set(
+            re.findall(
+                r"^export (?:async )?(?:function|const|class) ([\w$]+)",
+                script.read_text(encoding="utf-8"),
+                re.M,
+            )
+        )
+        for script in SCRIPTS
+    }
+    imports = 0
+    for script in SCRIPTS:
+        text = script.read_text(encoding="utf-8")
+        for names, module in re.findall(r'^import \{ (.*) \} from "\./(.*)";$', text, re.M):
+            imports += 1
+            assert set(names.split(", ")) <= exported[module], (script.name, module)
+        for module in re.findall(r'"\./([a-z]+\.js)"', text):
+            assert module in exported, (script.name, module)
+    assert imports >= 7
 
 
 def test_area_ids_are_checked_like_the_api_does() -> None:
