@@ -15,6 +15,7 @@ class IngestSettings(MqttSettings, InfluxSettings):
     """The broker and InfluxDB as every service has them, and ingest's own settings."""
 
     # forbid: IngestSettings(batch_max_pionts=…) in code or tests fails instead of being ignored
+    # (SMARTAREA_* variables no service knows are refused by servicekit.settings.load_or_explain)
     model_config = SettingsConfigDict(extra="forbid")
 
     mqtt_client_id: str = Field(
