@@ -7,13 +7,22 @@
    (ingest's own counter, checked against InfluxDB at the end: every point exactly once) over the
    time from the first publish to the last point stored; ingest's CPU and peak RSS from /proc;
 3. target: paced at 42,000 points/s (the issue's load: a report a minute from 120,000 areas)
-   for ``--lag-seconds``; ingest's CPU over that phase is the ``ingest_cpu_cores`` of the last
-   line (the full-speed phase prints its own, and the CPU per point);
+   for ``--lag-seconds``; ingest's CPU per report over that phase, times 2,000 reports/s, is
+   the ``ingest_cpu_cores`` of the last line (its CPU over the phase's time is the same while
+   ingest keeps up, and looks smaller when a busy machine leaves it behind); the full-speed
+   phase prints its own, and the CPU per point;
 4. lag: half the e2e rate, paced, each report stamped with its publish time; p99 of ingest's
    end-to-end lag histogram (stored minus observed) over that phase.
 
 Stops by itself (about a minute). The machine is shared: the last lines say how busy it was.
 Run: ``.venv/bin/python benchmarks/ingest_throughput.py [--reports N] [--agents N]``.
+
+``--variants every`` (or a comma-separated list; see ``mqtt_consumer.py``) measures instead what
+patches of paho's internals would buy at the national load: for each variant, in turn and
+``--rounds`` times, a fresh ingest process with the variant's patches, a few seconds of warm-up,
+then 42,000 points/s paced for ``--lag-seconds``; ingest's CPU per message (its whole process,
+from /proc) and the cores that makes at 2,000 messages/s, each against public paho measured in
+the same run (medians).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import multiprocessing as mp
 import os
 import re
 import socket
+import statistics
 import sys
 import tempfile
 import threading
@@ -33,18 +43,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mqtt_consumer import VARIANTS, apply, variant_names
+
 from contract import topics
 from contract.fastreport import received
 from contract.models import DeviceResult, Report
 from devstack.processes import Child, child_env, free_port, python_module, wait_until
 from devstack.servers import InfluxDB, Mosquitto
+from ingest.__main__ import main as ingest_main
 from ingest.points import report_lines
+from ingest.service import IngestService
 from tsdb.writer import InfluxV1Writer
 
 DEVICES = 20
 POINTS_PER_REPORT = DEVICES + 1  # one per device and the report's own point
 RAW_BATCH = 5000
 TARGET_POINTS_PER_S = 120_000 * POINTS_PER_REPORT // 60  # 42,000: the country, once a minute
+TARGET_REPORTS_PER_S = TARGET_POINTS_PER_S / POINTS_PER_REPORT  # 2,000 MQTT messages a second
+WARM_UP_S = 3.0
 TICK = os.sysconf("SC_CLK_TCK")
 OBSERVED = "2000-01-01T00:00:00Z"  # placeholder replaced in each payload
 
@@ -244,8 +260,11 @@ def raw_limit(influx: InfluxDB, fleet: list[tuple[str, bytes]], reports: int) ->
     return len(lines) / took
 
 
-def start_ingest(work: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[Child, str]:
-    """``python -m ingest`` as in production, with its /metrics on a free port."""
+def start_ingest(
+    work: Path, broker: Mosquitto, influx: InfluxDB, variant: str | None = None
+) -> tuple[Child, str]:
+    """``python -m ingest`` as in production (or with a variant's patches of paho), with its
+    /metrics on a free port."""
     metrics_port = free_port()
     metrics = f"http://127.0.0.1:{metrics_port}/metrics"
     env = child_env(
@@ -258,7 +277,12 @@ def start_ingest(work: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[Child
             "SMARTAREA_DEAD_LETTER_FILE": str(work / "dead-letters.jsonl"),
         }
     )
-    ingest = Child("ingest", python_module("ingest"), work / "ingest.log", env=env)
+    if variant is None:
+        argv, log = python_module("ingest"), work / "ingest.log"
+    else:
+        argv = [sys.executable, str(Path(__file__).resolve()), "--serve-ingest", variant]
+        log = work / f"ingest-{variant}.log"
+    ingest = Child("ingest", argv, log, env=env)
     ingest.start()
     ready = metrics.replace("/metrics", "/readyz")
     ingest.wait_ready(lambda: _ok(ready), timeout=30)
@@ -318,18 +342,25 @@ def full_speed(
 
 
 def paced(
-    args: argparse.Namespace, broker: Mosquitto, points_per_s: float, metrics: str, pid: int
-) -> tuple[float, float]:
-    """Publish at ``points_per_s`` for ``--lag-seconds``; (p99 of stored-minus-observed in
-    seconds, ingest's cores from the first publish to the last point stored)."""
+    args: argparse.Namespace,
+    broker: Mosquitto,
+    points_per_s: float,
+    metrics: str,
+    pid: int,
+    seconds: float | None = None,
+) -> tuple[float, float, float]:
+    """Publish at ``points_per_s`` for ``seconds`` (``--lag-seconds``); (p99 of
+    stored-minus-observed in seconds, ingest's cores from the first publish to the last point
+    stored, ingest's CPU µs per report)."""
     rate = points_per_s / POINTS_PER_REPORT
-    reports = int(rate * args.lag_seconds)
+    seconds = args.lag_seconds if seconds is None else seconds
+    reports = int(rate * seconds)
     before = lag_buckets(scrape(metrics))
     written = counter(scrape(metrics), "points_written")
     cpu0, t0 = cpu_s(pid), time.monotonic()
     publisher = mp.Process(target=publish, args=(broker.port, args.agents, reports, rate, 0.0))
     publisher.start()
-    publisher.join(args.lag_seconds * 3 + 30)
+    publisher.join(seconds * 3 + 30)
     target = written + reports * POINTS_PER_REPORT
     wait_until(
         lambda: counter(scrape(metrics), "points_written") >= target,
@@ -337,14 +368,48 @@ def paced(
         what="the paced reports",
         step=0.2,
     )
-    cores = (cpu_s(pid) - cpu0) / (time.monotonic() - t0)
+    cpu = cpu_s(pid) - cpu0
+    cores = cpu / (time.monotonic() - t0)
     lag = p99(before, lag_buckets(scrape(metrics)))
     print(
-        f"paced: {points_per_s:,.0f} points/s for {args.lag_seconds:.0f} s; ingest "
-        f"{cores:.2f} cores; p99 stored-minus-observed <= {lag} s (a histogram bucket bound)",
+        f"paced: {points_per_s:,.0f} points/s for {seconds:.0f} s; ingest {cores:.2f} cores "
+        f"({cpu / reports * 1e6:.0f} us per report); p99 stored-minus-observed <= {lag} s "
+        "(a histogram bucket bound)",
         flush=True,
     )
-    return lag, cores
+    return lag, cores, cpu / reports * 1e6
+
+
+def compare_variants(
+    args: argparse.Namespace, work: Path, broker: Mosquitto, influx: InfluxDB
+) -> None:
+    """Ingest's CPU at the national rate with each variant of paho, against public paho."""
+    per_report: dict[str, list[float]] = {name: [] for name in args.variants}
+    for round_ in range(args.rounds):
+        # Each round in another order, so that no variant always follows the same one.
+        shift = round_ % len(args.variants)
+        for name in args.variants[shift:] + args.variants[:shift]:
+            ingest, metrics = start_ingest(work, broker, influx, name)
+            try:
+                assert ingest.proc is not None
+                print(f"round {round_ + 1}, {name}:", flush=True)
+                paced(args, broker, TARGET_POINTS_PER_S, metrics, ingest.proc.pid, WARM_UP_S)
+                _, _, us = paced(args, broker, TARGET_POINTS_PER_S, metrics, ingest.proc.pid)
+                per_report[name].append(us)
+            finally:
+                ingest.stop()
+    base = statistics.median(per_report["public"])
+    print(f"ingest at {TARGET_POINTS_PER_S:,} points/s ({TARGET_REPORTS_PER_S:,.0f} messages/s):")
+    for name, values in per_report.items():
+        us = statistics.median(values)
+        cores = us * TARGET_REPORTS_PER_S / 1e6
+        saved = (base - us) * TARGET_REPORTS_PER_S / 1e6
+        print(
+            f"  {name:<10} {us:6.1f} us CPU per message (rounds: "
+            f"{', '.join(f'{v:.0f}' for v in values)}); {cores:.3f} cores; ratio to public "
+            f"{us / base:.2f}; {saved:+.3f} cores saved against public",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -352,7 +417,17 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=24_000, help="reports in the e2e phase")
     parser.add_argument("--agents", type=int, default=400, help="agents (areas) publishing")
     parser.add_argument("--lag-seconds", type=float, default=15.0, help="length of the lag phase")
+    parser.add_argument(
+        "--variants",
+        type=variant_names,
+        help=f"compare paho variants at the national rate instead: comma-separated, from "
+        f"{', '.join(VARIANTS)}; or every",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --variants")
+    parser.add_argument("--serve-ingest", metavar="VARIANT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_ingest:
+        return serve_ingest(args.serve_ingest)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
@@ -360,6 +435,10 @@ def main() -> int:
         influx = InfluxDB(work / "influxdb").start()
         ingest: Child | None = None
         try:
+            if args.variants:
+                compare_variants(args, work, broker, influx)
+                _print_load(load_before)
+                return 0
             raw = raw_limit(influx, agents(args.agents), args.reports)
             print(
                 f"raw: {raw:,.0f} points/s ({args.reports * POINTS_PER_REPORT:,} points, "
@@ -371,24 +450,40 @@ def main() -> int:
             pid = ingest.proc.pid
             e2e, _ = full_speed(args, broker, influx, pid, metrics)
             # The issue's load: one report a minute from 120,000 areas, 21 points each.
-            _, cores = paced(args, broker, TARGET_POINTS_PER_S, metrics, pid)
-            lag, _ = paced(args, broker, 0.5 * e2e, metrics, pid)
+            _, _, us = paced(args, broker, TARGET_POINTS_PER_S, metrics, pid)
+            cores = us * TARGET_REPORTS_PER_S / 1e6
+            lag, _, _ = paced(args, broker, 0.5 * e2e, metrics, pid)
             rss = peak_rss_mb(ingest.proc.pid)
         finally:
             if ingest is not None:
                 ingest.stop()
             influx.stop()
             broker.stop()
-    load_after = os.getloadavg()
-    print(
-        f"caveat: shared {os.cpu_count()}-core machine with other engineers' work running; "
-        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
-    )
+    _print_load(load_before)
     print(
         f"e2e_points_per_s={e2e:.0f} raw_points_per_s={raw:.0f} ratio={e2e / raw:.2f} "
         f"ingest_cpu_cores={cores:.2f} ingest_rss_mb={rss:.0f} p99_lag_s={lag}"
     )
     return 0
+
+
+def _print_load(before: tuple[float, float, float]) -> None:
+    print(
+        f"caveat: shared {os.cpu_count()}-core machine with other engineers' work running; "
+        f"load average {before[0]:.2f} before, {os.getloadavg()[0]:.2f} after",
+        flush=True,
+    )
+
+
+def serve_ingest(variant: str) -> int:
+    """``python -m ingest`` with the variant's patches of paho (for ``--variants``)."""
+    send_pubacks = apply(variant)
+
+    def _send_pubacks(self: IngestService, mids: list[int]) -> None:
+        send_pubacks(self.client, mids)
+
+    IngestService._send_pubacks = _send_pubacks  # type: ignore[method-assign]
+    return ingest_main()
 
 
 def _ok(url: str) -> bool:
