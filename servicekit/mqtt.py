@@ -184,7 +184,7 @@ class Session:
         sock = self.client.socket()
         if overdue and sock is not None and not self._stopping:
             self._log.error("no SUBACK in %.0f s; connecting again", self.subscribe_timeout_s)
-            with contextlib.suppress(OSError):  # a socket, or a ReadBuffer passing calls on
+            with contextlib.suppress(OSError):  # paho types it SocketLike: a socket or SSL socket
                 cast(socket.socket, sock).shutdown(socket.SHUT_RDWR)  # paho then reconnects
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
