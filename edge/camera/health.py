@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.camera.quality import Colour, glare_fraction, noise_sigma, stripe_level
-from edge.camera.register import register
+from edge.camera.register import Features, features, register
 
 ANALYSIS_WIDTH = 320
 TILE_GRID = (8, 6)  # columns, rows
@@ -138,6 +138,29 @@ class Verdict:
         return values
 
 
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """A reference frame and what is measured on it alone, computed once per reference (not on
+    every probe): its mean luma, sharpness, noise sigma and ORB features. ``Reference.of``."""
+
+    gray: Gray
+    mean_luma: float
+    sharpness: float
+    noise_sigma: float
+    features: Features
+
+    @classmethod
+    def of(cls, gray: Gray) -> Reference:
+        """``gray``: the reference's analysis image (from ``to_gray``)."""
+        return cls(
+            gray=gray,
+            mean_luma=float(gray.mean()),
+            sharpness=_sharpness(gray),
+            noise_sigma=noise_sigma(gray),
+            features=features(gray),
+        )
+
+
 def to_gray(image: npt.NDArray[np.uint8]) -> Gray:
     """A decoded frame (BGR or gray, any size) as an ``ANALYSIS_WIDTH``-wide grayscale image."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
@@ -229,7 +252,7 @@ def _covered_fraction(
 
 def _measure(
     frame: Gray,
-    reference: Gray,
+    ref: Reference,
     previous: Gray | None,
     colour: Colour | None,
     ref_colour: Colour | None,
@@ -239,12 +262,12 @@ def _measure(
     """Every value the verdict is chosen from (its health still to be decided)."""
     mean_luma = float(frame.mean())
     low, high = np.percentile(frame, [1, 99])
-    ref_luma = float(reference.mean())
-    luma_ratio = mean_luma / ref_luma if ref_luma > 1 else 1.0
+    reference = ref.gray
+    luma_ratio = mean_luma / ref.mean_luma if ref.mean_luma > 1 else 1.0
     frame_diff = None
     if previous is not None:
         frame_diff = float(cv2.absdiff(frame, _match_shape(previous, reference)).mean())
-    where = register(frame, reference)
+    where = register(frame, reference, ref.features)
     # Judge covers, focus and glare against the reference as the camera now sees it.
     height, width = reference.shape
     seen = np.asarray(
@@ -252,9 +275,9 @@ def _measure(
         np.uint8,
     )
     small, ref_small = _small(frame), _small(seen)
-    # Sharpness is a property of the whole picture: the unwarped reference, since resampling it
-    # (a fractional shift) would soften it and hide a real loss of focus.
-    ref_sharpness = _sharpness(reference)
+    # Sharpness is a property of the whole picture: the unwarped reference's (``ref.sharpness``),
+    # since resampling it (a fractional shift) would soften it and hide a real loss of focus.
+    ref_sharpness = ref.sharpness
     colour_shift = saturation_ratio = None
     if colour is not None and ref_colour is not None and ref_colour.saturation >= MIN_SATURATION:
         colour_shift = colour.shift_from(ref_colour)
@@ -273,7 +296,7 @@ def _measure(
         scale=where.scale,
         shift_fraction=where.shift_fraction,
         registered=where.registered,
-        noise_sigma=_excess_noise(frame, reference, luma_ratio),
+        noise_sigma=_excess_noise(frame, ref.noise_sigma, luma_ratio),
         stripe_level=stripe_level(frame) - stripe_level(seen) * min(luma_ratio, 1.5),
         glare_fraction=glare_fraction(frame, seen),
         colour_shift=colour_shift,
@@ -282,10 +305,10 @@ def _measure(
     )
 
 
-def _excess_noise(frame: Gray, reference: Gray, luma_ratio: float) -> float:
+def _excess_noise(frame: Gray, ref_noise: float, luma_ratio: float) -> float:
     """The noise sigma over the reference's: the estimate also sees fine texture, which the
     reference has too (scaled by the light)."""
-    seen, expected = noise_sigma(frame), noise_sigma(reference) * min(luma_ratio, 1.5)
+    seen, expected = noise_sigma(frame), ref_noise * min(luma_ratio, 1.5)
     return float(np.sqrt(max(0.0, seen * seen - expected * expected)))
 
 
@@ -339,7 +362,7 @@ def _decide(m: Verdict, t: Thresholds) -> Health:
 
 def analyze(
     frame: Gray,
-    reference: Gray,
+    reference: Gray | Reference,
     previous: Gray | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     colour: Colour | None = None,
@@ -348,9 +371,12 @@ def analyze(
 ) -> Verdict:
     """The health of ``frame`` (from ``to_gray``) against ``reference`` and the previous frame.
 
+    ``reference``: its analysis image, or a ``Reference`` kept across frames (what is measured
+    on the reference alone is then not measured again on every frame);
     ``colour``/``ref_colour``: the frame's and the reference's colour (``quality.colour_of``);
     ``daylight``: True by day, False at night, None when unknown (dusk, dawn, no clock).
     """
-    frame = _match_shape(frame, reference)
-    measured = _measure(frame, reference, previous, colour, ref_colour, daylight, thresholds)
+    ref = reference if isinstance(reference, Reference) else Reference.of(reference)
+    frame = _match_shape(frame, ref.gray)
+    measured = _measure(frame, ref, previous, colour, ref_colour, daylight, thresholds)
     return replace(measured, health=_decide(measured, thresholds))

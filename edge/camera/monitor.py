@@ -15,6 +15,7 @@ from edge.camera.health import (
     DEFAULT_THRESHOLDS,
     Gray,
     Health,
+    Reference,
     Thresholds,
     Verdict,
     analyze,
@@ -41,7 +42,7 @@ class ImageMonitor:
         clear_after: int = 2,
         ref_colour: Colour | None = None,
     ) -> None:
-        self.reference = reference
+        self._reference = Reference.of(reference)  # measured once, not on every frame
         self.ref_colour = ref_colour
         self.thresholds = thresholds
         self.confirmation = Confirmation(confirm_after, clear_after)
@@ -49,8 +50,13 @@ class ImageMonitor:
         self._previous: Gray | None = None
         self._previous_digest: bytes | None = None
 
+    @property
+    def reference(self) -> Gray:
+        """The reference's analysis image."""
+        return self._reference.gray
+
     def rebaseline(self, reference: Gray, ref_colour: Colour | None = None) -> None:
-        self.reference = reference
+        self._reference = Reference.of(reference)
         self.ref_colour = ref_colour
         self.confirmation.reset()
 
@@ -68,7 +74,7 @@ class ImageMonitor:
         gray = to_gray(image)
         verdict = analyze(
             gray,
-            self.reference,
+            self._reference,
             self._previous,
             self.thresholds,
             colour=colour_of(image),

@@ -10,10 +10,8 @@ and says so (``registered`` is False), so a decision never rests on a fit that d
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -25,12 +23,15 @@ Gray = npt.NDArray[np.uint8]
 MIN_INLIERS = 12  # consistent matches needed to trust the fit
 _MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)  # matching two given sets clones it: thread-safe
 _local = threading.local()  # one detector per probe thread
-_lock = threading.Lock()
-_REFERENCE_CACHE_SIZE = 64  # more than the cameras of one agent: a reference's features are
-# computed once, not on every probe
-_reference_features: OrderedDict[bytes, tuple[list[cv2.KeyPoint], npt.NDArray[np.uint8] | None]] = (
-    OrderedDict()
-)
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """ORB keypoints and descriptors of one picture (those of a reference are computed once,
+    with the reference: ``health.Reference``)."""
+
+    points: list[cv2.KeyPoint]
+    descriptors: npt.NDArray[np.uint8] | None
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def _from_matrix(
     )
 
 
-def _features(gray: Gray) -> tuple[list[cv2.KeyPoint], npt.NDArray[np.uint8] | None]:
+def features(gray: Gray) -> Features:
+    """ORB features of ``gray`` (from ``to_gray``)."""
     # Equalised first: a dark or low-contrast view still has corners, only faint ones.
     orb = getattr(_local, "orb", None)
     if orb is None:
@@ -76,31 +78,22 @@ def _features(gray: Gray) -> tuple[list[cv2.KeyPoint], npt.NDArray[np.uint8] | N
             nfeatures=400, scaleFactor=1.3, nlevels=4, edgeThreshold=15, patchSize=15
         )
     keypoints, descriptors = orb.detectAndCompute(cv2.equalizeHist(gray), None)
-    return list(keypoints), None if descriptors is None else np.asarray(descriptors, np.uint8)
-
-
-def _reference(reference: Gray) -> tuple[list[cv2.KeyPoint], npt.NDArray[np.uint8] | None]:
-    key = hashlib.blake2b(reference.tobytes(), digest_size=16).digest() + bytes(
-        str(reference.shape), "ascii"
+    return Features(
+        list(keypoints), None if descriptors is None else np.asarray(descriptors, np.uint8)
     )
-    with _lock:
-        found = _reference_features.get(key)
-        if found is not None:
-            _reference_features.move_to_end(key)
-            return found
-    found = _features(reference)
-    with _lock:
-        _reference_features[key] = found
-        while len(_reference_features) > _REFERENCE_CACHE_SIZE:
-            _reference_features.popitem(last=False)
-    return found
 
 
-def register(frame: Gray, reference: Gray) -> Registration:
-    """Register ``frame`` against ``reference`` (both from ``to_gray``, the same size)."""
+def register(frame: Gray, reference: Gray, ref_features: Features | None = None) -> Registration:
+    """Register ``frame`` against ``reference`` (both from ``to_gray``, the same size).
+
+    ``ref_features``: the reference's ``features``, when the caller keeps them (computed here
+    otherwise).
+    """
     height, width = reference.shape
-    ref_points, ref_desc = _reference(reference)
-    points, desc = _features(frame)
+    ref = features(reference) if ref_features is None else ref_features
+    ref_points, ref_desc = ref.points, ref.descriptors
+    found = features(frame)
+    points, desc = found.points, found.descriptors
     if ref_desc is not None and desc is not None and len(ref_points) >= MIN_INLIERS:
         pairs = _MATCHER.knnMatch(ref_desc, desc, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
