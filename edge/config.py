@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contract.models import Slug
+from edge.camera.daynight import SITE_ZONE, ZoneName
 from edge.probes import DeviceConfig
 from edge.probes.base import ConfigPath, Credentials
 
@@ -58,6 +59,11 @@ class AgentConfig(BaseModel):
     area_id: Slug = Field(description="stable id of the residential area, e.g. 'son-vi-khu-6'")
     agent_id: Slug = Field(description="stable id of this agent within the area, e.g. 'nvh'")
     interval_s: float = Field(default=60.0, ge=1, le=3600, description="seconds between cycles")
+    timezone: ZoneName = Field(
+        default=SITE_ZONE,
+        description="IANA time zone of the site: cameras judge day and night by it, whatever "
+        "zone the PC's clock is set to",
+    )
     state_dir: ConfigPath = Field(
         default=Path("state"),
         description="where the agent keeps its outbox and references (relative to the config file)",
@@ -109,12 +115,17 @@ def load(path: Path) -> AgentConfig:
         raise ConfigError(f"{path}: invalid configuration:\n{describe(exc)}") from None
     if not config.state_dir.is_absolute():  # a default never passes through the validator
         config = config.model_copy(update={"state_dir": path.parent / config.state_dir})
-    # Cameras keep their reference frames with the rest of the agent's state unless told otherwise.
-    references = config.state_dir / "camera-reference"
-    devices = [
-        d.model_copy(update={"reference_dir": references})
-        if hasattr(d, "reference_dir") and d.reference_dir is None
-        else d
-        for d in config.devices
-    ]
-    return config.model_copy(update={"devices": devices})
+    return config.model_copy(
+        update={"devices": [_camera_defaults(config, d) for d in config.devices]}
+    )
+
+
+def _camera_defaults(config: AgentConfig, device: DeviceConfig) -> DeviceConfig:
+    """Cameras keep their reference frames with the rest of the agent's state and judge day and
+    night in the agent's time zone, unless their own entry says otherwise."""
+    update: dict[str, object] = {}
+    if hasattr(device, "reference_dir") and device.reference_dir is None:
+        update["reference_dir"] = config.state_dir / "camera-reference"
+    if hasattr(device, "timezone") and "timezone" not in device.model_fields_set:
+        update["timezone"] = config.timezone
+    return device.model_copy(update=update) if update else device

@@ -1,17 +1,36 @@
-"""Is it day or night where the camera is? From the agent's local clock, cautiously.
+"""Is it day or night where the camera is? From the clock in the site's time zone, cautiously.
 
 The day/night checks (``ir_stuck``) only judge when the answer is clear: full day or full night.
 Around dawn and dusk the answer is None and they stay silent, so a camera switching to IR night
 mode at dusk is never a fault. The hours fit Vietnam (sunrise 5:15-6:15, sunset 17:15-18:30 over
-the year, in Asia/Ho_Chi_Minh, which the agent's PC runs in).
+the year). They are read in the agent's ``timezone`` (Asia/Ho_Chi_Minh unless configured), not
+in the PC's own zone: a PC left on UTC would otherwise call 20:00 in Sơn Vi "day".
 """
 
 from __future__ import annotations
 
-import time
+import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import AfterValidator
+
+SITE_ZONE = "Asia/Ho_Chi_Minh"
 DAY_HOURS = (7.5, 16.5)  # clearly day between these local hours
 NIGHT_HOURS = (19.5, 4.5)  # clearly night from the first to the second, across midnight
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as {SITE_ZONE!r}"
+        ) from None
+    return name
+
+
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 def daylight_at(hour: float) -> bool | None:
@@ -23,6 +42,6 @@ def daylight_at(hour: float) -> bool | None:
     return None
 
 
-def daylight_now() -> bool | None:
-    now = time.localtime()
-    return daylight_at(now.tm_hour + now.tm_min / 60)
+def daylight_now(zone: str = SITE_ZONE) -> bool | None:
+    now = datetime.datetime.now(ZoneInfo(zone))
+    return daylight_at(now.hour + now.minute / 60)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from edge.camera.daynight import daylight_now
+from edge.camera.daynight import SITE_ZONE, daylight_now
 from edge.camera.grade import GradeSnapshot
 from edge.camera.health import DEFAULT_THRESHOLDS, Gray, Health, to_gray
 from edge.camera.monitor import ImageMonitor
@@ -48,9 +48,15 @@ def usable_as_reference(gray: Gray) -> bool:
 
 class CameraImaging:
     def __init__(
-        self, device_id: str, reference_dir: Path | None, confirm_after: int, clear_after: int
+        self,
+        device_id: str,
+        reference_dir: Path | None,
+        confirm_after: int,
+        clear_after: int,
+        timezone: str = SITE_ZONE,
     ) -> None:
         self.device_id = device_id
+        self.timezone = timezone
         self.path = None if reference_dir is None else reference_path(reference_dir, device_id)
         self.confirm_after = confirm_after
         self.clear_after = clear_after
@@ -118,7 +124,9 @@ class CameraImaging:
             new_reference = self._commission(frame)
         if self.monitor is None:  # no reference yet and this frame cannot be one
             return Judged(Health.OK, 0, {"image": "no_reference"})
-        observation = self.monitor.observe(frame, body, impaired=impaired, daylight=daylight_now())
+        observation = self.monitor.observe(
+            frame, body, impaired=impaired, daylight=daylight_now(self.timezone)
+        )
         metrics: Metrics = dict(observation.verdict.metrics())
         metrics["image_state"] = observation.confirmed.health.value
         metrics["image_streak"] = observation.confirmed.streak

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from pydantic import Field, field_validator
 
 from contract.models import DeviceKind, DeviceResult, Status
+from edge.camera.daynight import SITE_ZONE, ZoneName
 from edge.camera.health import Health
 from edge.camera.imaging import CameraImaging
 from edge.probes import httpauth
@@ -55,6 +56,10 @@ class CameraSnapshotConfig(ProbeConfig):
         default=None,
         description="folder for the camera's reference frame (relative paths: beside the config "
         "file); the agent defaults it to STATE_DIR/camera-reference",
+    )
+    timezone: ZoneName = Field(
+        default=SITE_ZONE,
+        description="IANA time zone of the site, for the day/night check; the agent's by default",
     )
     confirm_after: int = Field(
         default=3, ge=1, le=20, description="consecutive faulty probes before a fault is reported"
@@ -135,7 +140,13 @@ class CameraSnapshotProbe(Probe):
         self.auth = config.auth
         self.auth_scheme = config.auth_scheme
         self.imaging = (
-            CameraImaging(config.id, config.reference_dir, config.confirm_after, config.clear_after)
+            CameraImaging(
+                config.id,
+                config.reference_dir,
+                config.confirm_after,
+                config.clear_after,
+                config.timezone,
+            )
             if config.image_health
             else None
         )

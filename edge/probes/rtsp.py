@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from contract.models import DeviceKind, DeviceResult, Status
+from edge.camera.daynight import SITE_ZONE, ZoneName
 from edge.camera.health import Health
 from edge.camera.imaging import CameraImaging
 from edge.probes import httpauth
@@ -46,6 +47,9 @@ class CameraRtspConfig(ProbeConfig):
     image_health: bool = Field(default=True, description="judge the last frame's picture")
     reference_dir: ConfigPath | None = Field(
         default=None, description="folder for the reference frame (see camera_snapshot)"
+    )
+    timezone: ZoneName = Field(
+        default=SITE_ZONE, description="time zone of the site (see camera_snapshot)"
     )
     confirm_after: int = Field(default=3, ge=1, le=20, description="probes to confirm a fault")
     clear_after: int = Field(default=2, ge=1, le=20, description="probes to clear a fault")
@@ -100,7 +104,13 @@ class CameraRtspProbe(Probe):
         self.host = parts.hostname or ""
         self.port = parts.port or 554
         self.imaging = (
-            CameraImaging(config.id, config.reference_dir, config.confirm_after, config.clear_after)
+            CameraImaging(
+                config.id,
+                config.reference_dir,
+                config.confirm_after,
+                config.clear_after,
+                config.timezone,
+            )
             if config.image_health
             else None
         )

@@ -14,6 +14,7 @@ from devstack.camsim import CameraFleet
 from devstack.processes import Child, child_env, python_module
 from devstack.stack import Stack
 from edge.camera.reference import reference_path
+from tests.clock import midday_zone
 from tests.integration.conftest import api_get, catalog_yaml, wait_for
 
 AREA = "son-vi-khu-6"
@@ -34,6 +35,7 @@ def _config(tmp_path: Path, stack: Stack, cameras: CameraFleet) -> Path:
 area_id = "{AREA}"
 agent_id = "nvh"
 interval_s = 1
+timezone = "{midday_zone()}"
 
 [broker]
 host = "127.0.0.1"
@@ -109,7 +111,7 @@ def test_each_picture_fault_reaches_the_api(
             camera.set_fault("none")
             wait_for(lambda: _shows(stack, "up", None), f"recovery from {fault}")
         camera.set_fault("dark")
-        wait_for(lambda: _shows(stack, "up", "dark"), "night as a warning, still up")
+        wait_for(lambda: _shows(stack, "up", "dark"), "a dark picture by day: a warning, still up")
         assert _device(stack, "cam-02")["state"] == "up"
     finally:
         agent.signal(signal.SIGTERM)

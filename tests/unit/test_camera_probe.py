@@ -17,6 +17,7 @@ from edge.camera.reference import reference_path
 from edge.probes.base import Credentials
 from edge.probes.camera import CameraSnapshotConfig, CameraSnapshotProbe
 from edge.probes.httpauth import digest, parse_challenge
+from tests.clock import midday_zone, midnight_zone
 
 PASSWORD = "Mật-khẩu-7c1e"
 
@@ -46,6 +47,7 @@ def _probe(url: str, tmp_path: Path, **extra: object) -> CameraSnapshotProbe:
             "timeout_s": 2,
             "reference_dir": tmp_path / "refs",
             "confirm_after": 2,
+            "timezone": midday_zone(),
             **extra,
         }
     )
@@ -131,7 +133,7 @@ def test_picture_faults_are_confirmed_then_reported(
     assert (results[-1].status, results[-1].reason) == (Status.UP, None), results[-1]
 
 
-def test_night_is_up_with_a_warning(fleet: CameraFleet, tmp_path: Path) -> None:
+def test_dark_by_day_is_up_with_a_warning(fleet: CameraFleet, tmp_path: Path) -> None:
     camera = fleet["cam-01"]
     probe = _probe(camera.snapshot_url, tmp_path)
     probe.probe()
@@ -139,6 +141,20 @@ def test_night_is_up_with_a_warning(fleet: CameraFleet, tmp_path: Path) -> None:
     result = probe.probe()
     assert (result.status, result.reason) == (Status.UP, "dark")
     assert result.metrics["image_state"] == "dark"
+    assert result.metrics["daylight"] is True
+
+
+def test_the_same_dark_colour_picture_at_night_is_an_ir_fault(
+    fleet: CameraFleet, tmp_path: Path
+) -> None:
+    """At night in the site's zone a colour camera should have switched to IR (monochrome)."""
+    camera = fleet["cam-01"]
+    probe = _probe(camera.snapshot_url, tmp_path, timezone=midnight_zone())
+    probe.probe()
+    camera.set_fault("dark")
+    results = [probe.probe() for _ in range(2)]
+    assert results[-1].metrics["daylight"] is False
+    assert results[-1].metrics["image_state"] == "ir_stuck", results[-1]
 
 
 def test_rebaseline_by_cli_is_picked_up_by_the_running_probe(

@@ -58,6 +58,7 @@ def test_a_good_config_loads_with_state_dir_beside_it(tmp_path: Path) -> None:
         (('password_env = "CAM_PASSWORD"', 'password = "hunter2"'), "auth"),
         (('id = "uplink"', 'id = "Cổng chợ"'), "devices"),
         (("interval_s = 60", "interval_s = 4"), "interval_s"),
+        (("interval_s = 60", 'interval_s = 60\ntimezone = "Asia/Hanoi"'), "timezone"),
     ],
 )
 def test_errors_name_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
@@ -121,3 +122,14 @@ def test_camera_references_live_with_the_agent_state(tmp_path: Path) -> None:
         'type = "camera_snapshot"', 'type = "camera_snapshot"\nreference_dir = "refs"'
     )
     assert load(_write(tmp_path, text)).devices[0].reference_dir == tmp_path / "refs"  # type: ignore[union-attr]
+
+
+def test_cameras_judge_day_and_night_in_the_site_zone_not_the_pcs(tmp_path: Path) -> None:
+    """Vietnam by default; the agent's zone reaches every camera that does not name its own."""
+    assert load(_write(tmp_path, GOOD)).devices[0].timezone == "Asia/Ho_Chi_Minh"  # type: ignore[union-attr]
+    text = GOOD.replace("interval_s = 60", 'interval_s = 60\ntimezone = "Asia/Bangkok"')
+    assert load(_write(tmp_path, text)).devices[0].timezone == "Asia/Bangkok"  # type: ignore[union-attr]
+    own = text.replace(
+        'type = "camera_snapshot"', 'type = "camera_snapshot"\ntimezone = "Asia/Vientiane"'
+    )
+    assert load(_write(tmp_path, own)).devices[0].timezone == "Asia/Vientiane"  # type: ignore[union-attr]
