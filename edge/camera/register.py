@@ -6,6 +6,10 @@ the frame is registered against the reference with ORB features and a robust sim
 centre come out of one model, and the moving people and cars of a street are outliers. A dark or
 featureless view (too few consistent matches) falls back to phase correlation, translation only,
 and says so (``registered`` is False), so a decision never rests on a fit that did not hold.
+A fit no mounted camera can make (turned past ``MAX_ROLL_DEG`` about its own axis, or scaled
+outside ``SCALE_RANGE``) did not hold either: features repeated across a chessboard or along a
+cover's edge can agree on a collapsed model (scale near 0), and judging a cover against the
+reference warped through it hid the cover.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import numpy.typing as npt
 Gray = npt.NDArray[np.uint8]
 
 MIN_INLIERS = 12  # consistent matches needed to trust the fit
+MAX_ROLL_DEG = 30.0  # a pole-mounted camera is not turned further about its axis
+SCALE_RANGE = (0.5, 2.0)  # a zoom beyond these no longer shares enough of the view to fit
 _MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)  # matching two given sets clones it: thread-safe
 _local = threading.local()  # one detector per probe thread
 
@@ -69,6 +75,10 @@ def _from_matrix(
     )
 
 
+def _plausible(fit: Registration) -> bool:
+    return abs(fit.rotation_deg) <= MAX_ROLL_DEG and SCALE_RANGE[0] <= fit.scale <= SCALE_RANGE[1]
+
+
 def features(gray: Gray) -> Features:
     """ORB features of ``gray`` (from ``to_gray``)."""
     # Equalised first: a dark or low-contrast view still has corners, only faint ones.
@@ -105,8 +115,9 @@ def register(frame: Gray, reference: Gray, ref_features: Features | None = None)
             )
             inliers = int(mask.sum()) if mask is not None else 0
             if matrix is not None and inliers >= MIN_INLIERS:
-                fitted = np.asarray(matrix, np.float64)
-                return _from_matrix(fitted, width, height, inliers, True)
+                fit = _from_matrix(np.asarray(matrix, np.float64), width, height, inliers, True)
+                if _plausible(fit):
+                    return fit
     dx, dy = _phase_shift(frame, reference)
     translation = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float64)
     return _from_matrix(translation, width, height, 0, False)

@@ -203,3 +203,31 @@ def test_reference_store_round_trip(tmp_path: Path, street: dict[int, Image]) ->
     assert kept.shape == (240, 320)  # only the small grayscale analysis image is stored
     loaded = load_reference(path)
     assert loaded is not None and np.array_equal(loaded, kept)
+
+
+def test_a_fit_no_mounted_camera_can_make_is_not_trusted(street: dict[int, Image]) -> None:
+    """ORB matches a view turned upside down; no pole-mounted camera turns so: the fit is refused
+    (translation only, ``registered`` False); the view, no longer the scene, is still a fault."""
+    reference = _seen(street[300])
+    upside_down = _seen(np.ascontiguousarray(street[300][::-1, ::-1]))
+    verdict = analyze(upside_down, reference)
+    assert not verdict.registered and verdict.rotation_deg == 0.0, verdict
+    assert verdict.health.is_fault, verdict
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_cover_over_a_repeating_pattern_is_covered(seed: int) -> None:
+    """A chessboard's repeated corners once agreed on a collapsed fit (scale near 0); the
+    reference warped through it had no texture left to lose, and the cover read as ``moved``."""
+    board = cv2.imread(str(MEGAMIND.parent / "left01.jpg"), cv2.IMREAD_COLOR)
+    assert board is not None, "install Debian's opencv-doc"
+    rng = np.random.default_rng(seed)
+    reference = _seen(np.asarray(board, np.uint8))
+    sides = ["left", "right", "top", "bottom"]
+    params = FaultParams(
+        cover_fraction=0.4 + 0.1 * seed, cover_side=sides[seed % 4], cover_level=60 + 30 * seed
+    )
+    frame = _seen(apply(np.asarray(board, np.uint8), ImageFault.COVERED, params, rng), 90)
+    verdict = analyze(frame, reference)
+    assert verdict.health is Health.COVERED, verdict
+    assert 0.5 <= verdict.scale <= 2.0
