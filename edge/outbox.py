@@ -5,7 +5,10 @@ One SQLite file in WAL mode on the agent's disk. It also owns the per-agent sequ
 report's number and its row are written in one transaction: a crash can never reuse a number or
 lose a numbered report. Bounded by count, bytes and age; when full the *oldest* reports go first,
 and every drop is counted in the file itself, so the count survives restarts and reaches the
-server in the next report.
+server in the next report. A dropped report that had already been sent may still arrive: its
+number is kept (``sent_then_dropped``, the newest ``KEEP_SENT_DROPS``) and when ingest's receipt
+for it comes, it is taken back out of the count. ``dropped_total`` is then exactly the reports
+that never reached the server, the gaps an auditor sees in the numbers.
 
 Delivery is at-least-once: a report sent but not yet deleted when the agent dies is sent again
 after the restart. Those re-sends are counted as possible duplicates (the server rewrites the same
@@ -29,7 +32,9 @@ CREATE TABLE IF NOT EXISTS reports (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sent_then_dropped (seq INTEGER PRIMARY KEY);
 """
+KEEP_SENT_DROPS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +134,22 @@ class Outbox:
             or self._bytes > self.limits.max_bytes
             or self._oldest_created() < cutoff
         ):
-            seq, size = self._db.execute(
-                "SELECT seq, length(payload) FROM reports ORDER BY seq LIMIT 1"
+            seq, size, attempts = self._db.execute(
+                "SELECT seq, length(payload), attempts FROM reports ORDER BY seq LIMIT 1"
             ).fetchone()
             self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
+            if attempts:  # on its way, perhaps: a receipt for it takes it back out of the count
+                self._db.execute("INSERT OR IGNORE INTO sent_then_dropped(seq) VALUES (?)", (seq,))
             self._depth -= 1
             self._bytes -= size
             dropped += 1
         if dropped:
             self._add("dropped_total", dropped)
+            self._db.execute(
+                "DELETE FROM sent_then_dropped WHERE seq < (SELECT seq FROM sent_then_dropped "
+                "ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (KEEP_SENT_DROPS - 1,),
+            )
         return dropped
 
     def _oldest_created(self) -> float:
@@ -187,6 +199,10 @@ class Outbox:
                 if row is not None:
                     self._depth -= 1
                     self._bytes -= int(row[0])
+                elif self._db.execute(
+                    "DELETE FROM sent_then_dropped WHERE seq = ? RETURNING seq", (seq,)
+                ).fetchone():
+                    self._add("dropped_total", -1)  # dropped here, yet it arrived
             self._db.execute("COMMIT")
 
     def stats(self) -> Stats:

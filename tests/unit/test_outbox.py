@@ -59,6 +59,22 @@ def test_full_by_count_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
     assert Outbox(tmp_path / "o.sqlite").stats().dropped_total == 2  # the count is durable
 
 
+def test_a_dropped_report_that_arrives_anyway_is_not_counted_lost(tmp_path: Path) -> None:
+    """Sent, then pushed out by a newer report before its receipt came: if the receipt comes, it
+    arrived, and the count (the gaps the server will see) must not include it."""
+    box = Outbox(tmp_path / "o.sqlite", Limits(max_reports=2))
+    _fill(box, 2)
+    box.mark_sending(1)
+    _fill(box, 2)  # drops 1 (sent) and 2 (never sent)
+    assert box.stats().dropped_total == 2
+    box.remove_many([1, 3])  # ingest's receipt: 1 arrived after all, and 3
+    assert box.stats().dropped_total == 1
+    box.remove_many([1])  # a receipt repeated does not take it out twice
+    assert box.stats().dropped_total == 1
+    box.close()
+    assert Outbox(tmp_path / "o.sqlite").stats().dropped_total == 1
+
+
 def test_each_report_carries_the_drops_made_for_it(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.sqlite", Limits(max_reports=2))
     seen: list[tuple[int, int, int]] = []
