@@ -3,12 +3,14 @@
 (Ingest's receipt, not the broker's PUBACK, says a report is stored: see ``edge.receipts``.)
 One SQLite file in WAL mode on the agent's disk. It also owns the per-agent sequence number, so a
 report's number and its row are written in one transaction: a crash can never reuse a number or
-lose a numbered report. Bounded by count, bytes and age; when full the *oldest* reports go first,
-and every drop is counted in the file itself, so the count survives restarts and reaches the
-server in the next report. A dropped report that had already been sent may still arrive: its
-number is kept (``sent_then_dropped``, the newest ``KEEP_SENT_DROPS``) and when ingest's receipt
-for it comes, it is taken back out of the count. ``dropped_total`` is then exactly the reports
-that never reached the server, the gaps an auditor sees in the numbers.
+lose a numbered report. Bounded by count, bytes and age. When full, the oldest report never sent
+goes first: the few sent just before a cut, their receipts not back yet, are likely stored and are
+kept to be confirmed (past the age limit, the oldest of all goes). Every drop is counted in the
+file itself, so the count survives restarts and reaches the server in the next report. A dropped
+report that had been sent may still arrive: its number is kept (``sent_then_dropped``, the newest
+``KEEP_SENT_DROPS``) and ingest's receipt for it takes it back out of the count. So
+``dropped_total`` is the reports that never reached the server, but for one case: an outbox full
+of sent reports whose receipts never come (ingest away for long) drops them counted, stored or not.
 
 Delivery is at-least-once: a report sent but not yet deleted when the agent dies is sent again
 after the restart. Those re-sends are counted as possible duplicates (the server rewrites the same
@@ -129,14 +131,16 @@ class Outbox:
         dropped = 0
         spare = 0 if keep_newest else 1
         cutoff = time.time() - self.limits.max_age_s
-        while self._depth > (1 if keep_newest else 0) and (
-            self._depth + spare > self.limits.max_reports
-            or self._bytes > self.limits.max_bytes
-            or self._oldest_created() < cutoff
-        ):
-            seq, size, attempts = self._db.execute(
-                "SELECT seq, length(payload), attempts FROM reports ORDER BY seq LIMIT 1"
-            ).fetchone()
+        while self._depth > (1 if keep_newest else 0):
+            if self._oldest_created() < cutoff:
+                victim = self._oldest()
+            elif (
+                self._depth + spare > self.limits.max_reports or self._bytes > self.limits.max_bytes
+            ):
+                victim = self._oldest_not_sent(keep_newest) or self._oldest()
+            else:
+                break
+            seq, size, attempts = victim
             self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
             if attempts:  # on its way, perhaps: a receipt for it takes it back out of the count
                 self._db.execute("INSERT OR IGNORE INTO sent_then_dropped(seq) VALUES (?)", (seq,))
@@ -151,6 +155,24 @@ class Outbox:
                 (KEEP_SENT_DROPS - 1,),
             )
         return dropped
+
+    def _oldest(self) -> tuple[int, int, int]:
+        row = self._db.execute(
+            "SELECT seq, length(payload), attempts FROM reports ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def _oldest_not_sent(self, keep_newest: bool) -> tuple[int, int, int] | None:
+        """The oldest report never sent (not the newest one when it must be kept): the few sent
+        ahead of it, their receipts not yet here, are likely stored and are kept to be confirmed.
+        The scan passes over those few only (rows in ``seq`` order, sent ones first)."""
+        last = self._counter("last_seq")  # the newest row's, once it is inserted
+        row = self._db.execute(
+            "SELECT seq, length(payload), attempts FROM reports WHERE attempts = 0 AND seq < ? "
+            "ORDER BY seq LIMIT 1",
+            (last if keep_newest else last + 1,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
 
     def _oldest_created(self) -> float:
         # Rows are appended in seq order, so the first by seq (primary key) is the oldest.

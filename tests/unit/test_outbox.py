@@ -65,14 +65,39 @@ def test_a_dropped_report_that_arrives_anyway_is_not_counted_lost(tmp_path: Path
     box = Outbox(tmp_path / "o.sqlite", Limits(max_reports=2))
     _fill(box, 2)
     box.mark_sending(1)
-    _fill(box, 2)  # drops 1 (sent) and 2 (never sent)
+    box.mark_sending(2)
+    _fill(box, 2)  # 1 goes (all held were sent), then 3 (the oldest never sent)
+    assert [e.seq for e in box.peek(10)] == [2, 4]
     assert box.stats().dropped_total == 2
-    box.remove_many([1, 3])  # ingest's receipt: 1 arrived after all, and 3
+    box.remove_many([1, 2])  # ingest's receipt: 1 arrived after all, and 2
     assert box.stats().dropped_total == 1
     box.remove_many([1])  # a receipt repeated does not take it out twice
     assert box.stats().dropped_total == 1
     box.close()
     assert Outbox(tmp_path / "o.sqlite").stats().dropped_total == 1
+
+
+def test_a_full_outbox_keeps_reports_already_sent_and_drops_the_oldest_unsent(
+    tmp_path: Path,
+) -> None:
+    """Sent just before the fibre was cut, their receipts lost with it: likely stored, so they
+    stay to be confirmed, and the oldest never sent goes instead. Past the age limit the oldest
+    of all goes, sent or not."""
+    box = Outbox(tmp_path / "o.sqlite", Limits(max_reports=3))
+    _fill(box, 3)
+    box.mark_sending(1)
+    _fill(box, 2)
+    assert [e.seq for e in box.peek(10)] == [1, 4, 5]
+    assert box.stats().dropped_total == 2
+    box.close()
+    aged = Outbox(tmp_path / "o.sqlite", Limits(max_reports=3, max_age_s=3600))
+    db = sqlite3.connect(tmp_path / "o.sqlite")
+    db.execute("UPDATE reports SET created = created - 7200 WHERE seq = 1")
+    db.commit()
+    db.close()
+    _fill(aged, 1)
+    assert [e.seq for e in aged.peek(10)] == [4, 5, 6]
+    aged.close()
 
 
 def test_each_report_carries_the_drops_made_for_it(tmp_path: Path) -> None:
