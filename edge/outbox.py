@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -37,6 +38,13 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS sent_then_dropped (seq INTEGER PRIMARY KEY);
 """
 KEEP_SENT_DROPS = 10_000
+
+
+class _Row(NamedTuple):
+    seq: int
+    size: int
+    attempts: int
+    created: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +139,18 @@ class Outbox:
         dropped = 0
         spare = 0 if keep_newest else 1
         cutoff = time.time() - self.limits.max_age_s
-        while self._depth > (1 if keep_newest else 0):
-            if self._oldest_created() < cutoff:
-                victim = self._oldest()
+        while self._depth > (1 if keep_newest else 0) and (oldest := self._first()) is not None:
+            if oldest.created < cutoff:
+                victim = oldest
             elif (
                 self._depth + spare > self.limits.max_reports or self._bytes > self.limits.max_bytes
             ):
-                victim = self._oldest_not_sent(keep_newest) or self._oldest()
+                # Not the newest row when it must be kept: it is numbered ``last_seq`` by then.
+                below = self._counter("last_seq") + (0 if keep_newest else 1)
+                victim = self._first("attempts = 0 AND seq < ?", below) or oldest
             else:
                 break
-            seq, size, attempts = victim
+            seq, size, attempts, _created = victim
             self._db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
             if attempts:  # on its way, perhaps: a receipt for it takes it back out of the count
                 self._db.execute("INSERT OR IGNORE INTO sent_then_dropped(seq) VALUES (?)", (seq,))
@@ -156,28 +166,20 @@ class Outbox:
             )
         return dropped
 
-    def _oldest(self) -> tuple[int, int, int]:
+    def _first(self, where: str = "1", *params: object) -> _Row | None:
+        """The first row in ``seq`` order (the oldest) matching ``where``, a fixed text of this
+        module. Never sent (``attempts = 0``): the scan passes over the few sent ahead only."""
         row = self._db.execute(
-            "SELECT seq, length(payload), attempts FROM reports ORDER BY seq LIMIT 1"
-        ).fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    def _oldest_not_sent(self, keep_newest: bool) -> tuple[int, int, int] | None:
-        """The oldest report never sent (not the newest one when it must be kept): the few sent
-        ahead of it, their receipts not yet here, are likely stored and are kept to be confirmed.
-        The scan passes over those few only (rows in ``seq`` order, sent ones first)."""
-        last = self._counter("last_seq")  # the newest row's, once it is inserted
-        row = self._db.execute(
-            "SELECT seq, length(payload), attempts FROM reports WHERE attempts = 0 AND seq < ? "
+            f"SELECT seq, length(payload), attempts, created FROM reports WHERE {where} "  # noqa: S608
             "ORDER BY seq LIMIT 1",
-            (last if keep_newest else last + 1,),
+            params,
         ).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+        return None if row is None else _Row(int(row[0]), int(row[1]), int(row[2]), float(row[3]))
 
     def _oldest_created(self) -> float:
         # Rows are appended in seq order, so the first by seq (primary key) is the oldest.
-        row = self._db.execute("SELECT created FROM reports ORDER BY seq LIMIT 1").fetchone()
-        return float(row[0]) if row is not None else time.time()
+        oldest = self._first()
+        return oldest.created if oldest is not None else time.time()
 
     def peek(self, limit: int, after_seq: int = 0) -> list[Entry]:
         """The oldest pending reports with a number above ``after_seq``, in order."""

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,23 @@ def usable_as_reference(gray: Gray) -> bool:
     return float(gray.mean()) >= t.dark_luma and float(high - low) >= t.black_spread
 
 
+class PictureSettings(Protocol):
+    """What a camera probe's configuration says about judging its picture."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def image_health(self) -> bool: ...
+    @property
+    def reference_dir(self) -> Path | None: ...
+    @property
+    def confirm_after(self) -> int: ...
+    @property
+    def clear_after(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+
+
 class CameraImaging:
     def __init__(
         self,
@@ -63,6 +81,19 @@ class CameraImaging:
         self.monitor: ImageMonitor | None = None
         self._mtime: float | None = None
         self._taken_at: float | None = None
+
+    @classmethod
+    def of(cls, config: PictureSettings) -> CameraImaging | None:
+        """The picture judge a camera probe's configuration asks for (None: image health off)."""
+        if not config.image_health:
+            return None
+        return cls(
+            config.id,
+            config.reference_dir,
+            config.confirm_after,
+            config.clear_after,
+            config.timezone,
+        )
 
     def _stored_mtime(self) -> float | None:
         try:

@@ -139,17 +139,7 @@ class CameraSnapshotProbe(Probe):
         self.path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         self.auth = config.auth
         self.auth_scheme = config.auth_scheme
-        self.imaging = (
-            CameraImaging(
-                config.id,
-                config.reference_dir,
-                config.confirm_after,
-                config.clear_after,
-                config.timezone,
-            )
-            if config.image_health
-            else None
-        )
+        self.imaging = CameraImaging.of(config)
 
     def _request(
         self, conn: http.client.HTTPConnection, authorization: str | None

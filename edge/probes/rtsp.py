@@ -103,17 +103,7 @@ class CameraRtspProbe(Probe):
         parts = urllib.parse.urlsplit(config.url)
         self.host = parts.hostname or ""
         self.port = parts.port or 554
-        self.imaging = (
-            CameraImaging(
-                config.id,
-                config.reference_dir,
-                config.confirm_after,
-                config.clear_after,
-                config.timezone,
-            )
-            if config.image_health
-            else None
-        )
+        self.imaging = CameraImaging.of(config)
 
     def _describe(self, password: str) -> float:
         """The camera answers DESCRIBE (with our login if it asks); returns the connect time."""
